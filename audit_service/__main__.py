@@ -1,0 +1,3 @@
+from audit_service.cli import main
+
+raise SystemExit(main())

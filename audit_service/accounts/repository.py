@@ -1,0 +1,76 @@
+"""Queries for accounts, sessions and login attempts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from audit_service.models import (
+    LoginAttempt,
+    Outlet,
+    User,
+    UserSession,
+)
+
+
+def user_by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def user_by_id(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def user_by_staff_id(session: Session, staff_id: int) -> User | None:
+    return session.scalar(select(User).where(User.staff_id == staff_id))
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def outlet_ids_in_regions(session: Session, region_ids: list[int]) -> frozenset[int]:
+    return frozenset(session.scalars(select(Outlet.id).where(Outlet.region_id.in_(region_ids))))
+
+
+def failures_since(session: Session, *, username: str | None = None, client_ip: str | None = None,
+                   since: datetime) -> int:
+    q = select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since
+    )
+    if username is not None:
+        q = q.where(LoginAttempt.username == username)
+    if client_ip is not None:
+        q = q.where(LoginAttempt.client_ip == client_ip)
+    return int(session.scalar(q) or 0)
+
+
+def oldest_failure_since(session: Session, *, username: str | None = None,
+                         client_ip: str | None = None, since: datetime) -> datetime | None:
+    q = select(func.min(LoginAttempt.at)).where(
+        LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since
+    )
+    if username is not None:
+        q = q.where(LoginAttempt.username == username)
+    if client_ip is not None:
+        q = q.where(LoginAttempt.client_ip == client_ip)
+    return session.scalar(q)
+
+
+def session_by_id(session: Session, session_id: uuid.UUID) -> UserSession | None:
+    return session.get(UserSession, session_id)
+
+
+def session_by_refresh_digest(session: Session, digest: str) -> UserSession | None:
+    return session.scalar(select(UserSession).where(UserSession.refresh_token_hash == digest))
+
+
+def revoke_user_sessions(session: Session, user_id: int, now: datetime) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,325 @@
+"""Accounts and authentication: login with rate limits, revocable sessions, scope resolution."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from audit_service.accounts import repository as repo
+from audit_service.accounts.schemas import (
+    Me,
+    TokenPair,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+    check_scope,
+)
+from audit_service.authz import Principal
+from audit_service.config import ServiceSettings
+from audit_service.core import security
+from audit_service.core.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from audit_service.models import (
+    LoginAttempt,
+    Outlet,
+    Region,
+    Role,
+    ScopeKind,
+    Staff,
+    User,
+    UserOutletScope,
+    UserRegionScope,
+    UserSession,
+)
+
+# ---------------------------------------------------------------- authentication
+
+
+def _check_rate_limit(
+    session: Session, *, username: str, client_ip: str, settings: ServiceSettings, now: datetime
+) -> None:
+    since = now - timedelta(seconds=settings.login_window_s)
+    for kwargs, limit, who in (
+        ({"username": username}, settings.login_max_failures_per_user, "this username"),
+        ({"client_ip": client_ip}, settings.login_max_failures_per_ip, "this address"),
+    ):
+        if repo.failures_since(session, since=since, **kwargs) >= limit:
+            oldest = repo.oldest_failure_since(session, since=since, **kwargs) or now
+            retry = max(1, int((oldest + timedelta(seconds=settings.login_window_s) - now)
+                               .total_seconds()))
+            raise RateLimited(
+                f"too many failed logins for {who}; try again in {retry} s", retry_after_s=retry
+            )
+
+
+def login(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    client_ip: str,
+    user_agent: str,
+    settings: ServiceSettings,
+    now: datetime,
+) -> TokenPair:
+    _check_rate_limit(session, username=username, client_ip=client_ip, settings=settings, now=now)
+    user = repo.user_by_username(session, username)
+    # Verify against a dummy hash for unknown users so timing does not reveal which exist.
+    ok = security.verify_password(user.password_hash if user else security.DUMMY_HASH, password)
+    ok = ok and user is not None and user.active
+    session.add(LoginAttempt(username=username[:64], client_ip=client_ip, succeeded=ok, at=now))
+    if not ok or user is None:
+        # The attempt row must survive the error response, so commit it here.
+        session.commit()
+        raise Unauthenticated("wrong username or password")
+    if security.needs_rehash(user.password_hash):
+        user.password_hash = security.hash_password(password)
+    return _open_session(session, user, client_ip=client_ip, user_agent=user_agent,
+                         settings=settings, now=now)
+
+
+def _open_session(
+    session: Session, user: User, *, client_ip: str, user_agent: str,
+    settings: ServiceSettings, now: datetime,
+) -> TokenPair:
+    refresh = security.new_refresh_token()
+    login_session = UserSession(
+        user_id=user.id,
+        refresh_token_hash=security.token_digest(refresh),
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(seconds=settings.refresh_token_ttl_s),
+        client_ip=client_ip,
+        user_agent=user_agent[:300],
+    )
+    session.add(login_session)
+    session.flush()
+    return _token_pair(login_session, refresh, settings=settings, now=now)
+
+
+def _token_pair(
+    login_session: UserSession, refresh: str, *, settings: ServiceSettings, now: datetime
+) -> TokenPair:
+    access, _ = security.mint_access_token(
+        settings.secret_key.get_secret_value(),
+        user_id=login_session.user_id,
+        session_id=login_session.id,
+        ttl_s=settings.access_token_ttl_s,
+        now=now,
+    )
+    return TokenPair(
+        access_token=access,
+        expires_in=settings.access_token_ttl_s,
+        refresh_token=refresh,
+        refresh_expires_in=int((login_session.expires_at - now).total_seconds()),
+    )
+
+
+def refresh(session: Session, *, refresh_token: str, settings: ServiceSettings,
+            now: datetime) -> TokenPair:
+    """Rotate: the old refresh token stops working; the session keeps its absolute expiry."""
+    login_session = repo.session_by_refresh_digest(session, security.token_digest(refresh_token))
+    if login_session is None or login_session.revoked_at is not None:
+        raise Unauthenticated("refresh token is invalid or revoked; log in again")
+    if login_session.expires_at <= now:
+        raise Unauthenticated("refresh token expired; log in again")
+    user = repo.user_by_id(session, login_session.user_id)
+    if user is None or not user.active:
+        raise Unauthenticated("account is disabled")
+    new_refresh = security.new_refresh_token()
+    login_session.refresh_token_hash = security.token_digest(new_refresh)
+    login_session.last_used_at = now
+    session.flush()
+    return _token_pair(login_session, new_refresh, settings=settings, now=now)
+
+
+def logout(session: Session, principal: Principal, *, now: datetime) -> None:
+    login_session = repo.session_by_id(session, principal.session_id)
+    if login_session is not None and login_session.revoked_at is None:
+        login_session.revoked_at = now
+
+
+def change_password(
+    session: Session, principal: Principal, *, current: str, new: str, now: datetime
+) -> None:
+    user = _get_user(session, principal.user_id)
+    if not security.verify_password(user.password_hash, current):
+        raise InvalidInput("current_password is wrong", field="current_password")
+    _set_password(session, user, new, now=now)
+
+
+def principal_from_token(session: Session, *, token: str, secret: str, now: datetime) -> Principal:
+    claims = security.decode_access_token(secret, token, now=now)
+    login_session = repo.session_by_id(session, claims.session_id)
+    if login_session is None or login_session.revoked_at is not None:
+        raise Unauthenticated("session was revoked (logout or password change); log in again")
+    user = repo.user_by_id(session, claims.user_id)
+    if user is None or not user.active or login_session.user_id != user.id:
+        raise Unauthenticated("account is disabled; ask an admin")
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        scope_kind=user.scope_kind,
+        outlet_ids=_visible_outlets(session, user),
+        staff_id=user.staff_id,
+        session_id=login_session.id,
+    )
+
+
+def _visible_outlets(session: Session, user: User) -> frozenset[int] | None:
+    if user.role is Role.staff:
+        # A staff account sees its own outlet only, whatever else is configured.
+        staff = session.get(Staff, user.staff_id) if user.staff_id else None
+        return frozenset({staff.outlet_id}) if staff else frozenset()
+    if user.scope_kind is ScopeKind.all:
+        return None
+    if user.scope_kind is ScopeKind.regions:
+        return repo.outlet_ids_in_regions(session, [s.region_id for s in user.region_scopes])
+    return frozenset(s.outlet_id for s in user.outlet_scopes)
+
+
+def me(session: Session, principal: Principal) -> Me:
+    user = _get_user(session, principal.user_id)
+    return Me(
+        **to_read(user).model_dump(),
+        permissions=sorted(p.value for p in principal.permissions),
+        visible_outlet_ids=None if principal.outlet_ids is None else sorted(principal.outlet_ids),
+    )
+
+
+# ---------------------------------------------------------------- account administration
+
+
+def to_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        scope_kind=user.scope_kind,
+        region_ids=sorted(s.region_id for s in user.region_scopes),
+        outlet_ids=sorted(s.outlet_id for s in user.outlet_scopes),
+        staff_id=user.staff_id,
+        active=user.active,
+        created_at=user.created_at,
+    )
+
+
+def _get_user(session: Session, user_id: int) -> User:
+    user = repo.user_by_id(session, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    return _get_user(session, user_id)
+
+
+def list_users(session: Session) -> list[User]:
+    return repo.list_users(session)
+
+
+def _check_refs(session: Session, *, region_ids: list[int], outlet_ids: list[int],
+                staff_id: int | None, role: Role) -> None:
+    for i, rid in enumerate(region_ids):
+        if session.get(Region, rid) is None:
+            raise InvalidInput(f"region_ids[{i}]: region {rid} does not exist",
+                               field=f"region_ids.{i}")
+    for i, oid in enumerate(outlet_ids):
+        if session.get(Outlet, oid) is None:
+            raise InvalidInput(f"outlet_ids[{i}]: outlet {oid} does not exist",
+                               field=f"outlet_ids.{i}")
+    if staff_id is not None and session.get(Staff, staff_id) is None:
+        raise InvalidInput(f"staff_id: staff {staff_id} does not exist", field="staff_id")
+    if role is Role.staff and staff_id is None:
+        raise InvalidInput("staff_id: a 'staff' account must link to its staff record",
+                           field="staff_id")
+
+
+def _apply_scope(user: User, kind: ScopeKind, region_ids: list[int],
+                 outlet_ids: list[int]) -> None:
+    user.scope_kind = kind
+    user.region_scopes = [UserRegionScope(region_id=r) for r in sorted(set(region_ids))]
+    user.outlet_scopes = [UserOutletScope(outlet_id=o) for o in sorted(set(outlet_ids))]
+
+
+def create_user(session: Session, data: UserCreate, *, now: datetime) -> User:
+    if repo.user_by_username(session, data.username) is not None:
+        raise Conflict(f"username '{data.username}' is taken; choose another")
+    _check_refs(session, region_ids=data.region_ids, outlet_ids=data.outlet_ids,
+                staff_id=data.staff_id, role=data.role)
+    if data.staff_id is not None and repo.user_by_staff_id(session, data.staff_id) is not None:
+        raise Conflict(f"staff {data.staff_id} already has an account")
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        password_hash=security.hash_password(data.password),
+        role=data.role,
+        staff_id=data.staff_id,
+        password_changed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply_scope(user, data.scope_kind, data.region_ids, data.outlet_ids)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(session: Session, user_id: int, data: UserUpdate, *, now: datetime) -> User:
+    user = _get_user(session, user_id)
+    fields = data.model_dump(exclude_unset=True)
+    kind = fields.get("scope_kind") or user.scope_kind
+    region_ids = fields.get("region_ids")
+    outlet_ids = fields.get("outlet_ids")
+    if region_ids is None:
+        region_ids = [] if "scope_kind" in fields else [s.region_id for s in user.region_scopes]
+    if outlet_ids is None:
+        outlet_ids = [] if "scope_kind" in fields else [s.outlet_id for s in user.outlet_scopes]
+    role = fields.get("role") or user.role
+    staff_id = fields["staff_id"] if "staff_id" in fields else user.staff_id
+    try:
+        check_scope(kind, region_ids, outlet_ids)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="scope_kind") from exc
+    _check_refs(session, region_ids=region_ids, outlet_ids=outlet_ids, staff_id=staff_id, role=role)
+    for name in ("display_name", "role", "active"):
+        if fields.get(name) is not None:
+            setattr(user, name, fields[name])
+    user.staff_id = staff_id
+    _apply_scope(user, kind, region_ids, outlet_ids)
+    if fields.get("active") is False or "role" in fields or "scope_kind" in fields:
+        # Changed rights take effect now, not when the tokens run out.
+        repo.revoke_user_sessions(session, user.id, now)
+    user.updated_at = now
+    session.flush()
+    return user
+
+
+def _set_password(session: Session, user: User, new: str, *, now: datetime) -> None:
+    if len(new) < security.MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"new_password needs at least {security.MIN_PASSWORD_LENGTH} characters",
+            field="new_password",
+        )
+    user.password_hash = security.hash_password(new)
+    user.password_changed_at = now
+    repo.revoke_user_sessions(session, user.id, now)
+    session.flush()
+
+
+def reset_password(session: Session, user_id: int, new: str, *, now: datetime) -> User:
+    user = _get_user(session, user_id)
+    _set_password(session, user, new, now=now)
+    return user
+
+
+def reset_password_by_username(session: Session, username: str, new: str, *,
+                               now: datetime) -> User:
+    user = repo.user_by_username(session, username)
+    if user is None:
+        raise NotFound("user", username)
+    _set_password(session, user, new, now=now)
+    return user

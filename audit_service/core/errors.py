@@ -1,0 +1,82 @@
+"""The one error hierarchy. Every domain error subclasses :class:`AuditLensError`.
+
+Handlers in :mod:`audit_service.app` render them as ``{"error": <code>, "detail": <text>}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AuditLensError(Exception):
+    status_code = 400
+    error = "bad_request"
+
+    def __init__(self, detail: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error, "detail": self.detail, **self.extra}
+
+
+class NotFound(AuditLensError):
+    """Unknown id, or an object outside the caller's scope (never tell which)."""
+
+    status_code = 404
+    error = "not_found"
+
+    def __init__(self, kind: str, ident: object) -> None:
+        super().__init__(f"{kind} {ident!s} not found")
+
+
+class Unauthenticated(AuditLensError):
+    status_code = 401
+    error = "unauthenticated"
+
+
+class Forbidden(AuditLensError):
+    status_code = 403
+    error = "forbidden"
+
+
+class Conflict(AuditLensError):
+    status_code = 409
+    error = "conflict"
+
+
+class InvalidInput(AuditLensError):
+    """Input that passed schema validation but breaks a domain rule."""
+
+    status_code = 422
+    error = "invalid_input"
+
+    def __init__(self, detail: str, *, field: str | None = None, **kw: Any) -> None:
+        super().__init__(detail, **kw)
+        if field:
+            self.extra.setdefault("field", field)
+
+
+class PayloadTooLarge(AuditLensError):
+    status_code = 413
+    error = "payload_too_large"
+
+
+class UnsupportedMedia(AuditLensError):
+    status_code = 415
+    error = "unsupported_media_type"
+
+
+class RateLimited(AuditLensError):
+    status_code = 429
+    error = "rate_limited"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail, extra={"retry_after_s": retry_after_s})
+        self.retry_after_s = retry_after_s
+
+
+class ServiceUnavailable(AuditLensError):
+    status_code = 503
+    error = "service_unavailable"

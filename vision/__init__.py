@@ -1,0 +1,1 @@
+"""Vision worker: camera streams to counter attendance and queue analytics (see issue 3)."""
