@@ -25,7 +25,7 @@ from audit_service import __version__
 from audit_service.config import ServiceSettings, get_settings
 from audit_service.core.clock import Clock, system_clock
 from audit_service.core.db import make_engine, make_sessionmaker
-from audit_service.core.errors import AuditLensError, ServiceUnavailable
+from audit_service.core.errors import ERROR_RESPONSES, AuditLensError, ServiceUnavailable
 from audit_service.core.logging import configure_logging, request_id_var
 from audit_service.evidence.store import EvidenceStore, make_store
 
@@ -96,6 +96,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(422, "invalid_input", "a value is out of the range the database accepts")
 
 
+def _route_template(request: Request) -> str:
+    """The matched route's template (bounded label cardinality), with the API prefix."""
+    route = request.scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if path is None:
+        return "unmatched"
+    # Newer FastAPI keeps included routers nested, so the route knows only its own part.
+    if request.url.path.startswith(API_PREFIX) and not path.startswith(API_PREFIX):
+        path = API_PREFIX + path
+    return str(path)
+
+
 def _install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:
     requests_total = Counter("auditlens_http_requests_total", "HTTP requests",
                              ["method", "route", "status"], registry=registry)
@@ -116,8 +128,7 @@ def _install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:
             response = _error(500, "internal_error", "internal error; quote request id " + rid)
         finally:
             elapsed = time.perf_counter() - start
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
+            path = _route_template(request)
             requests_total.labels(request.method, path, str(status)).inc()
             latency.labels(request.method, path).observe(elapsed)
             log.info(
@@ -158,7 +169,7 @@ def create_app(
     _install_error_handlers(app)
     _install_middleware(app, registry)
     for router in _routers():
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
 
     @app.get("/healthz", tags=["operations"], summary="The process is up")
     def healthz() -> dict[str, str]:

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET_KEY = "dev-insecure-change-me"
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class ServiceSettings(BaseSettings):
@@ -68,14 +69,20 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> ServiceSettings:
+        if self.environment == "development":
+            return self
         secret = self.secret_key.get_secret_value()
-        if self.environment != "development" and (not secret or secret == DEV_SECRET_KEY):
+        if not secret.strip() or secret.strip() == DEV_SECRET_KEY:
             raise ValueError(
                 "AUDITLENS_SECRET_KEY must be set to a long random value outside development "
                 "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
-        if len(secret) < 16 and self.environment != "development":
-            raise ValueError("AUDITLENS_SECRET_KEY must be at least 16 characters")
+        if len(secret) < MIN_SECRET_KEY_LENGTH:
+            # HS256 tokens are signed with this key: RFC 7518 asks for at least 256 bits.
+            raise ValueError(
+                f"AUDITLENS_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
         return self
 
     @property

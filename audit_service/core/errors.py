@@ -80,3 +80,39 @@ class RateLimited(AuditLensError):
 class ServiceUnavailable(AuditLensError):
     status_code = 503
     error = "service_unavailable"
+
+
+# ---------------------------------------------------------------- the documented error body
+from pydantic import BaseModel, ConfigDict  # noqa: E402
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str = ""
+
+
+class ErrorBody(BaseModel):
+    """What every error response looks like."""
+
+    model_config = ConfigDict(extra="allow")
+    error: str
+    detail: Any
+    fields: list[FieldError] | None = None
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody, "description": text}
+    for code, text in {
+        400: "Bad request",
+        401: "Missing, expired or revoked token",
+        403: "The caller's role lacks the permission",
+        404: "Unknown id, or outside the caller's scope",
+        409: "Conflicts with stored data",
+        413: "Upload too large",
+        415: "Unsupported file type",
+        422: "Invalid input; `fields` names each offending field",
+        429: "Too many attempts",
+        503: "A dependency (database, object store) is unavailable",
+    }.items()
+}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,18 +13,22 @@ from audit_service.organisation.hours import WEEKDAYS
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 
 
+# Wall-clock times carry no offset (JSON Schema's "time" format would demand one): "HH:MM".
+LocalTime = Annotated[
+    str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])
+]
+
+
 class HoursInterval(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    opens: time = Field(description="Local opening time, HH:MM")
-    closes: time = Field(description="Local closing time, HH:MM (after opens)")
+    opens: LocalTime = Field(description="Local opening time, HH:MM")
+    closes: LocalTime = Field(description="Local closing time, HH:MM (after opens)")
     extended: bool = Field(False, description="Extended-hours service (延时服务)")
 
     @model_validator(mode="after")
     def _closes_after_opens(self) -> HoursInterval:
         if self.closes <= self.opens:
-            raise ValueError(
-                f"closes ({self.closes:%H:%M}) must be after opens ({self.opens:%H:%M})"
-            )
+            raise ValueError(f"closes ({self.closes}) must be after opens ({self.opens})")
         return self
 
 
@@ -31,8 +36,9 @@ def _no_overlap(intervals: list[HoursInterval], where: str) -> None:
     ordered = sorted(intervals, key=lambda i: i.opens)
     for a, b in zip(ordered, ordered[1:], strict=False):
         if b.opens < a.closes:
-            raise ValueError(f"{where}: intervals {a.opens:%H:%M}-{a.closes:%H:%M} and "
-                             f"{b.opens:%H:%M}-{b.closes:%H:%M} overlap")
+            raise ValueError(
+                f"{where}: intervals {a.opens}-{a.closes} and {b.opens}-{b.closes} overlap"
+            )
 
 
 class WeeklyHours(BaseModel):
@@ -56,9 +62,7 @@ class WeeklyHours(BaseModel):
     def to_json(self) -> dict[str, list[dict[str, object]]]:
         return {
             day: [
-                {"opens": i.opens.strftime("%H:%M"), "closes": i.closes.strftime("%H:%M"),
-                 "extended": i.extended}
-                for i in getattr(self, day)
+                i.model_dump() for i in getattr(self, day)
             ]
             for day in WEEKDAYS
         }

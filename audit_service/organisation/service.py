@@ -124,11 +124,7 @@ def put_hours_exception(session: Session, principal: Principal, outlet_id: int, 
         row = OutletHoursException(outlet_id=outlet_id, day=day)
         session.add(row)
     row.closed = data.closed
-    row.intervals = [
-        {"opens": i.opens.strftime("%H:%M"), "closes": i.closes.strftime("%H:%M"),
-         "extended": i.extended}
-        for i in data.intervals
-    ]
+    row.intervals = [i.model_dump() for i in data.intervals]
     row.note = data.note
     session.flush()
     return row

@@ -1,0 +1,1 @@
+"""The demo: a seeded organisation and the processes ``make demo`` runs."""
