@@ -5,21 +5,35 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit_service.config import ServiceSettings, get_settings
 from audit_service.core.errors import AuditLensError
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def _sessionmaker(settings: ServiceSettings):  # type: ignore[no-untyped-def]
-    from audit_service.core.db import make_engine, make_sessionmaker
 
-    return make_sessionmaker(make_engine(settings.database_url))
+@contextmanager
+def _unit_of_work(settings: ServiceSettings) -> Iterator[Session]:
+    """One committed-or-rolled-back session; the engine (and its connections) closed after."""
+    from audit_service.core.db import make_engine, make_sessionmaker, session_scope
+
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _read_password(args: argparse.Namespace) -> str:
     if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        # Strip the line ending only (CRLF too, from Windows pipes); spaces are part of it.
+        return sys.stdin.readline().rstrip("\r\n")
     if args.password:
         return args.password
     first = getpass.getpass("New password: ")
@@ -35,7 +49,8 @@ def cmd_db(args: argparse.Namespace, settings: ServiceSettings) -> int:
         migrate.upgrade(settings.database_url, args.revision or "head")
     else:
         migrate.downgrade(settings.database_url, args.revision or "base")
-    print(f"database {args.action}d to {args.revision or ('head' if args.action == 'upgrade' else 'base')}")
+    target = args.revision or ("head" if args.action == "upgrade" else "base")
+    print(f"database {args.action}d to {target}")
     return 0
 
 
@@ -45,10 +60,9 @@ def cmd_user(args: argparse.Namespace, settings: ServiceSettings) -> int:
     from audit_service.accounts import service
     from audit_service.accounts.schemas import UserCreate
     from audit_service.core.clock import system_clock
-    from audit_service.core.db import session_scope
     from audit_service.models import Outlet, Region, Staff
 
-    with session_scope(_sessionmaker(settings)) as session:
+    with _unit_of_work(settings) as session:
         if args.action == "create":
             region_ids = [_id_for(session, Region, c, "region") for c in args.regions]
             outlet_ids = [_id_for(session, Outlet, c, "outlet") for c in args.outlets]
@@ -88,11 +102,10 @@ def _id_for(session, model, code: str, what: str) -> int:  # type: ignore[no-unt
 
 def cmd_roster(args: argparse.Namespace, settings: ServiceSettings) -> int:
     from audit_service.core.clock import system_clock
-    from audit_service.core.db import session_scope
     from audit_service.roster import service
 
     text = Path(args.file).read_text(encoding="utf-8-sig")
-    with session_scope(_sessionmaker(settings)) as session:
+    with _unit_of_work(settings) as session:
         report = service.import_roster_csv(session, None, text, dry_run=args.dry_run,
                                            now=system_clock())
         print(report.model_dump_json(indent=2))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from audit_service.models import (
@@ -36,28 +37,31 @@ def outlet_ids_in_regions(session: Session, region_ids: list[int]) -> frozenset[
     return frozenset(session.scalars(select(Outlet.id).where(Outlet.region_id.in_(region_ids))))
 
 
-def failures_since(session: Session, *, username: str | None = None, client_ip: str | None = None,
-                   since: datetime) -> int:
-    q = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since
-    )
+def _failures(q: Select[Any], *, username: str | None, client_ip: str | None,
+              since: datetime) -> Select[Any]:
+    # The window is (since, now]: a failure exactly one window old no longer counts, so a
+    # client that waits Retry-After seconds gets in.
+    q = q.where(LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
     if username is not None:
         q = q.where(LoginAttempt.username == username)
     if client_ip is not None:
         q = q.where(LoginAttempt.client_ip == client_ip)
+    return q
+
+
+def failures_since(session: Session, *, username: str | None = None, client_ip: str | None = None,
+                   since: datetime) -> int:
+    q = _failures(select(func.count()).select_from(LoginAttempt), username=username,
+                  client_ip=client_ip, since=since)
     return int(session.scalar(q) or 0)
 
 
 def oldest_failure_since(session: Session, *, username: str | None = None,
-                         client_ip: str | None = None, since: datetime) -> datetime | None:
-    q = select(func.min(LoginAttempt.at)).where(
-        LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since
-    )
-    if username is not None:
-        q = q.where(LoginAttempt.username == username)
-    if client_ip is not None:
-        q = q.where(LoginAttempt.client_ip == client_ip)
-    return session.scalar(q)
+                         client_ip: str | None = None, since: datetime,
+                         skip: int = 0) -> datetime | None:
+    """The time of the oldest failure in the window, after skipping the ``skip`` oldest."""
+    q = _failures(select(LoginAttempt.at), username=username, client_ip=client_ip, since=since)
+    return session.scalar(q.order_by(LoginAttempt.at, LoginAttempt.id).offset(skip).limit(1))
 
 
 def session_by_id(session: Session, session_id: uuid.UUID) -> UserSession | None:

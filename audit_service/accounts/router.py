@@ -76,9 +76,9 @@ def me(principal: PrincipalDep, session: SessionDep) -> Me:
 @auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT,
                   summary="Change own password (ends every login of this account)")
 def change_password(body: PasswordChange, principal: PrincipalDep, session: SessionDep,
-                    clock: ClockDep) -> None:
+                    settings: SettingsDep, clock: ClockDep, ip: ClientIpDep) -> None:
     service.change_password(session, principal, current=body.current_password,
-                            new=body.new_password, now=clock())
+                            new=body.new_password, now=clock(), settings=settings, client_ip=ip)
 
 
 @users_router.get("", response_model=list[UserRead])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from audit_service.core.security import MIN_PASSWORD_LENGTH
 from audit_service.core.types import DbId
@@ -13,7 +13,7 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]{3,64}$"
 
 class TokenPair(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int = Field(description="Seconds until the access token expires")
     refresh_token: str
     refresh_expires_in: int
@@ -37,8 +37,20 @@ class PasswordReset(BaseModel):
 
 class _ScopeFields(BaseModel):
     scope_kind: ScopeKind = ScopeKind.all
-    region_ids: list[DbId] = Field(default_factory=list, max_length=1000)
-    outlet_ids: list[DbId] = Field(default_factory=list, max_length=10000)
+    region_ids: list[DbId] = Field(default_factory=list, max_length=1000, validate_default=True)
+    outlet_ids: list[DbId] = Field(default_factory=list, max_length=10000,
+                                   validate_default=True)
+
+    @field_validator("region_ids", "outlet_ids")
+    @classmethod
+    def _ids_match_kind(cls, ids: list[int], info: ValidationInfo) -> list[int]:
+        # Field validators (not a model one) so a 422 names region_ids / outlet_ids.
+        kind = info.data.get("scope_kind")  # absent when scope_kind itself was invalid
+        if kind is not None:
+            message = _scope_problem(kind, str(info.field_name), ids)
+            if message:
+                raise ValueError(message)
+        return ids
 
 
 class UserCreate(_ScopeFields):
@@ -48,11 +60,6 @@ class UserCreate(_ScopeFields):
     password: str = Field(min_length=MIN_PASSWORD_LENGTH, max_length=200)
     role: Role
     staff_id: DbId | None = None
-
-    @model_validator(mode="after")
-    def _scope_matches_kind(self) -> UserCreate:
-        check_scope(self.scope_kind, self.region_ids, self.outlet_ids)
-        return self
 
 
 class UserUpdate(BaseModel):
@@ -87,10 +94,26 @@ class Me(UserRead):
     )
 
 
+class ScopeError(ValueError):
+    """A scope that does not match its kind; ``field`` names the offending field."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _scope_problem(kind: ScopeKind, field: str, ids: list[int]) -> str | None:
+    wanted = {"region_ids": ScopeKind.regions, "outlet_ids": ScopeKind.outlets}[field]
+    if kind is wanted and not ids:
+        return f"scope_kind '{kind.value}' needs at least one id in {field}"
+    if kind is not wanted and ids:
+        return f"scope_kind '{kind.value}' takes no {field}"
+    return None
+
+
 def check_scope(kind: ScopeKind, region_ids: list[int], outlet_ids: list[int]) -> None:
-    if kind is ScopeKind.regions and not region_ids:
-        raise ValueError("scope_kind 'regions' needs at least one id in region_ids")
-    if kind is ScopeKind.outlets and not outlet_ids:
-        raise ValueError("scope_kind 'outlets' needs at least one id in outlet_ids")
-    if kind is ScopeKind.all and (region_ids or outlet_ids):
-        raise ValueError("scope_kind 'all' takes no region_ids or outlet_ids")
+    """Raise :class:`ScopeError` (a ``ValueError``) unless the ids fit the scope kind."""
+    for field, ids in (("region_ids", region_ids), ("outlet_ids", outlet_ids)):
+        message = _scope_problem(kind, field, ids)
+        if message:
+            raise ScopeError(message, field)

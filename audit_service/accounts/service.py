@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 from audit_service.accounts import repository as repo
 from audit_service.accounts.schemas import (
     Me,
+    ScopeError,
     TokenPair,
     UserCreate,
     UserRead,
@@ -35,21 +37,39 @@ from audit_service.models import (
 # ---------------------------------------------------------------- authentication
 
 
+def _attempt_name(username: str) -> str:
+    """The name attempts are stored and counted under: 64 characters (the column's size),
+    NUL replaced (PostgreSQL text cannot hold it)."""
+    return username[:64].replace("\x00", "\ufffd")
+
+
 def _check_rate_limit(
     session: Session, *, username: str, client_ip: str, settings: ServiceSettings, now: datetime
 ) -> None:
-    since = now - timedelta(seconds=settings.login_window_s)
+    window = timedelta(seconds=settings.login_window_s)
+    since = now - window
     for kwargs, limit, who in (
-        ({"username": username}, settings.login_max_failures_per_user, "this username"),
+        ({"username": _attempt_name(username)}, settings.login_max_failures_per_user,
+         "this username"),
         ({"client_ip": client_ip}, settings.login_max_failures_per_ip, "this address"),
     ):
-        if repo.failures_since(session, since=since, **kwargs) >= limit:
-            oldest = repo.oldest_failure_since(session, since=since, **kwargs) or now
-            retry = max(1, int((oldest + timedelta(seconds=settings.login_window_s) - now)
-                               .total_seconds()))
+        count = repo.failures_since(session, since=since, **kwargs)
+        if count >= limit:
+            # Locked until the count drops below the limit: when the (count - limit + 1)-th
+            # oldest failure leaves the window.
+            freeing = repo.oldest_failure_since(session, since=since, skip=count - limit,
+                                                **kwargs) or now
+            retry = max(1, math.ceil((freeing + window - now).total_seconds()))
             raise RateLimited(
                 f"too many failed logins for {who}; try again in {retry} s", retry_after_s=retry
             )
+
+
+def _record_failure(session: Session, *, username: str, client_ip: str, now: datetime) -> None:
+    """Store a failed attempt; commit at once, since the request is about to fail."""
+    session.add(LoginAttempt(username=_attempt_name(username), client_ip=client_ip,
+                             succeeded=False, at=now))
+    session.commit()
 
 
 def login(
@@ -63,15 +83,16 @@ def login(
     now: datetime,
 ) -> TokenPair:
     _check_rate_limit(session, username=username, client_ip=client_ip, settings=settings, now=now)
-    user = repo.user_by_username(session, username)
+    # No account name holds a NUL (the schema forbids it); PostgreSQL would refuse the query.
+    user = None if "\x00" in username else repo.user_by_username(session, username)
     # Verify against a dummy hash for unknown users so timing does not reveal which exist.
     ok = security.verify_password(user.password_hash if user else security.DUMMY_HASH, password)
-    ok = ok and user is not None and user.active
-    session.add(LoginAttempt(username=username[:64], client_ip=client_ip, succeeded=ok, at=now))
-    if not ok or user is None:
-        # The attempt row must survive the error response, so commit it here.
-        session.commit()
+    if not ok or user is None or not user.active:
+        # The attempt row must survive the error response, so it is committed here.
+        _record_failure(session, username=username, client_ip=client_ip, now=now)
         raise Unauthenticated("wrong username or password")
+    session.add(LoginAttempt(username=_attempt_name(username), client_ip=client_ip,
+                             succeeded=True, at=now))
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
     return _open_session(session, user, client_ip=client_ip, user_agent=user_agent,
@@ -140,10 +161,18 @@ def logout(session: Session, principal: Principal, *, now: datetime) -> None:
 
 
 def change_password(
-    session: Session, principal: Principal, *, current: str, new: str, now: datetime
+    session: Session, principal: Principal, *, current: str, new: str, now: datetime,
+    settings: ServiceSettings | None = None, client_ip: str = "",
 ) -> None:
+    """Needs the current password. With ``settings``, wrong guesses count as failed logins
+    (so a stolen access token cannot be used to guess the password)."""
     user = _get_user(session, principal.user_id)
+    if settings is not None:
+        _check_rate_limit(session, username=user.username, client_ip=client_ip,
+                          settings=settings, now=now)
     if not security.verify_password(user.password_hash, current):
+        if settings is not None:
+            _record_failure(session, username=user.username, client_ip=client_ip, now=now)
         raise InvalidInput("current_password is wrong", field="current_password")
     _set_password(session, user, new, now=now)
 
@@ -153,6 +182,9 @@ def principal_from_token(session: Session, *, token: str, secret: str, now: date
     login_session = repo.session_by_id(session, claims.session_id)
     if login_session is None or login_session.revoked_at is not None:
         raise Unauthenticated("session was revoked (logout or password change); log in again")
+    if login_session.expires_at <= now:
+        # An access token never outlives the login it belongs to.
+        raise Unauthenticated("session expired; log in again")
     user = repo.user_by_id(session, claims.user_id)
     if user is None or not user.active or login_session.user_id != user.id:
         raise Unauthenticated("account is disabled; ask an admin")
@@ -270,27 +302,41 @@ def create_user(session: Session, data: UserCreate, *, now: datetime) -> User:
 
 def update_user(session: Session, user_id: int, data: UserUpdate, *, now: datetime) -> User:
     user = _get_user(session, user_id)
-    fields = data.model_dump(exclude_unset=True)
-    kind = fields.get("scope_kind") or user.scope_kind
-    region_ids = fields.get("region_ids")
-    outlet_ids = fields.get("outlet_ids")
-    if region_ids is None:
-        region_ids = [] if "scope_kind" in fields else [s.region_id for s in user.region_scopes]
-    if outlet_ids is None:
-        outlet_ids = [] if "scope_kind" in fields else [s.outlet_id for s in user.outlet_scopes]
-    role = fields.get("role") or user.role
-    staff_id = fields["staff_id"] if "staff_id" in fields else user.staff_id
+    # null means "leave as is" for every field but staff_id, where it unlinks the record.
+    fields = {k: v for k, v in data.model_dump(exclude_unset=True).items()
+              if v is not None or k == "staff_id"}
+    scope_given = bool({"scope_kind", "region_ids", "outlet_ids"} & fields.keys())
+    kind = fields.get("scope_kind", user.scope_kind)
+    # A new kind starts from no ids; otherwise the ids not given are kept.
+    keep = "scope_kind" not in fields
+    region_ids = fields.get("region_ids",
+                            [s.region_id for s in user.region_scopes] if keep else [])
+    outlet_ids = fields.get("outlet_ids",
+                            [s.outlet_id for s in user.outlet_scopes] if keep else [])
+    role = fields.get("role", user.role)
+    staff_id = fields.get("staff_id", user.staff_id)
     try:
         check_scope(kind, region_ids, outlet_ids)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="scope_kind") from exc
+    except ScopeError as exc:
+        raise InvalidInput(str(exc), field=exc.field) from exc
     _check_refs(session, region_ids=region_ids, outlet_ids=outlet_ids, staff_id=staff_id, role=role)
+    if staff_id is not None and staff_id != user.staff_id:
+        holder = repo.user_by_staff_id(session, staff_id)
+        if holder is not None and holder.id != user.id:
+            raise Conflict(f"staff {staff_id} already has an account ('{holder.username}')")
+    rights_change = (
+        fields.get("active") is False
+        or ("role" in fields and role != user.role)
+        or staff_id != user.staff_id
+        or scope_given
+    )
     for name in ("display_name", "role", "active"):
-        if fields.get(name) is not None:
+        if name in fields:
             setattr(user, name, fields[name])
     user.staff_id = staff_id
-    _apply_scope(user, kind, region_ids, outlet_ids)
-    if fields.get("active") is False or "role" in fields or "scope_kind" in fields:
+    if scope_given:
+        _apply_scope(user, kind, region_ids, outlet_ids)
+    if rights_change:
         # Changed rights take effect now, not when the tokens run out.
         repo.revoke_user_sessions(session, user.id, now)
     user.updated_at = now

@@ -72,23 +72,27 @@ def decode_access_token(secret: str, token: str, *, now: datetime) -> AccessClai
             secret,
             algorithms=[_ALGORITHM],
             issuer=_ISSUER,
-            options={"require": ["exp", "sub", "sid"], "verify_exp": False},
+            # Time claims are checked against the injected clock below, never jwt's own wall
+            # clock: otherwise a service clock ahead of the host's rejects fresh tokens (iat).
+            options={"require": ["exp", "sub", "sid", "typ"], "verify_exp": False,
+                     "verify_iat": False, "verify_nbf": False},
         )
     except jwt.PyJWTError as exc:
         raise Unauthenticated("access token is invalid; log in again") from exc
-    # Expiry is checked against the injected clock, not jwt's own, so tests control time.
     if payload.get("typ") != "access":
         raise Unauthenticated("not an access token; log in again")
-    if int(payload["exp"]) <= int(now.timestamp()):
-        raise Unauthenticated("access token expired; refresh it or log in again")
     try:
-        return AccessClaims(
+        expires = int(payload["exp"])
+        claims = AccessClaims(
             user_id=int(payload["sub"]),
-            session_id=uuid.UUID(payload["sid"]),
-            expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
+            session_id=uuid.UUID(str(payload["sid"])),
+            expires_at=datetime.fromtimestamp(expires, UTC),
         )
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError, OSError) as exc:
         raise Unauthenticated("access token is invalid; log in again") from exc
+    if expires <= int(now.timestamp()):
+        raise Unauthenticated("access token expired; refresh it or log in again")
+    return claims
 
 
 def new_refresh_token() -> str:

@@ -93,9 +93,13 @@ def run_demo(
             file=sys.stderr,
         )
         return 2
-    # The local evidence store builds its URLs from api_host/api_port: keep them in step.
+    host = host or settings.api_host
+    port = port or settings.api_port
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    api_url = f"http://{shown_host}:{port}"
+    # The local evidence store builds its URLs from these: keep them in step with the server.
     settings = settings.model_copy(
-        update={"api_host": host or settings.api_host, "api_port": port or settings.api_port}
+        update={"api_host": host, "api_port": port, "public_url": settings.public_url or api_url}
     )
     migrate.upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -104,13 +108,10 @@ def run_demo(
             credentials = seed_demo(
                 session, now=system_clock(), secret_key=settings.secret_key.get_secret_value()
             )
-            session.flush()
             counts = _counts(session)
     finally:
         engine.dispose()
 
-    shown_host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::") else settings.api_host  # noqa: S104
-    api_url = f"http://{shown_host}:{settings.api_port}"
     extras = demo_processes(settings, api_url) if serve else []
     print(banner(settings, api_url, credentials, counts, extras, serving=serve), flush=True)
     if not serve:

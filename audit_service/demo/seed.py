@@ -327,13 +327,13 @@ def _add_staff(session: Session, outlets: dict[str, Outlet], today: date) -> _Pe
             active_from=active_from,
         )
         if name in moved_from:
-            # valid_to is exclusive: the day of the move starts the new assignment.
+            # As a transfer records it: valid_to is the last day at the former outlet.
             staff.assignments = [
                 StaffAssignment(
                     outlet_id=outlets[moved_from[name]].id,
                     role=role,
                     valid_from=active_from,
-                    valid_to=moved_on,
+                    valid_to=moved_on - timedelta(days=1),
                 ),
                 StaffAssignment(outlet_id=outlet.id, role=role, valid_from=moved_on),
             ]
@@ -475,7 +475,6 @@ def _add_cameras(session: Session, outlets: dict[str, Outlet], secret_key: str) 
                         counter_id=counter.id,
                         polygon=_rect(x0, 0.55, x1, 0.95),
                         anchor=Anchor.bottom_center,
-                        min_presence_s=3.0,
                         max_queue=5,
                         wait_sla_s=WAIT_SLA_S[counter.kind],
                     )

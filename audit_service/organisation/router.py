@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Query, status
+from pydantic import AwareDatetime
 
 from audit_service.authz import Permission
 from audit_service.core.types import MAX_ID, IdPath
@@ -76,7 +77,8 @@ def update_outlet(outlet_id: IdPath, body: OutletUpdate, caller: Writer,
 
 @router.get("/outlets/{outlet_id}/open", response_model=OpenStatus,
             summary="Whether the outlet is open at an instant (its local hours and exceptions)")
-def open_status(outlet_id: IdPath, at: datetime, caller: Reader, session: SessionDep) -> OpenStatus:
+def open_status(outlet_id: IdPath, at: AwareDatetime, caller: Reader,
+                session: SessionDep) -> OpenStatus:
     return service.open_status(session, caller, outlet_id, at)
 
 

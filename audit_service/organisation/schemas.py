@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from audit_service.core.types import DbId
 from audit_service.models.organisation import CounterKind
@@ -34,7 +42,7 @@ class HoursInterval(BaseModel):
 
 def _no_overlap(intervals: list[HoursInterval], where: str) -> None:
     ordered = sorted(intervals, key=lambda i: i.opens)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in pairwise(ordered):
         if b.opens < a.closes:
             raise ValueError(
                 f"{where}: intervals {a.opens}-{a.closes} and {b.opens}-{b.closes} overlap"
@@ -53,11 +61,13 @@ class WeeklyHours(BaseModel):
     sat: list[HoursInterval] = Field(default_factory=list, max_length=6)
     sun: list[HoursInterval] = Field(default_factory=list, max_length=6)
 
-    @model_validator(mode="after")
-    def _days_do_not_overlap(self) -> WeeklyHours:
-        for day in WEEKDAYS:
-            _no_overlap(getattr(self, day), day)
-        return self
+    @field_validator(*WEEKDAYS)
+    @classmethod
+    def _day_does_not_overlap(cls, intervals: list[HoursInterval],
+                              info: ValidationInfo) -> list[HoursInterval]:
+        # A field validator (not a model one) so the error's path names the day.
+        _no_overlap(intervals, str(info.field_name))
+        return intervals
 
     def to_json(self) -> dict[str, list[dict[str, object]]]:
         return {

@@ -149,7 +149,13 @@ def open_status(session: Session, principal: Principal, outlet_id: int,
     if at.tzinfo is None:
         raise InvalidInput("at: give a time zone, e.g. 2026-11-20T09:30:00+08:00", field="at")
     outlet = get_outlet(session, principal, outlet_id)
-    local = at.astimezone(ZoneInfo(outlet.timezone))
+    try:
+        local = at.astimezone(ZoneInfo(outlet.timezone))
+    except OverflowError as exc:
+        # e.g. 9999-12-31T23:00-14:00: the outlet's local time falls off the calendar.
+        raise InvalidInput("at: the instant is outside the supported calendar range "
+                           "(years 1 to 9999 in the outlet's time zone and in UTC)",
+                           field="at") from exc
     rows = repo.hours_exceptions(session, outlet.id, start=local.date(), end=local.date())
     is_open = hours.is_open(at, timezone=outlet.timezone, weekly=outlet.opening_hours,
                             exceptions=exceptions_map(rows))

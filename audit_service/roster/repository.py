@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Select, false, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from audit_service.authz import Principal
 from audit_service.models import Counter, Outlet, Shift
@@ -68,20 +69,39 @@ def counter_shifts_overlapping(session: Session, counter_ids: Iterable[int], sta
     return out
 
 
-def shared_counter_map(session: Session, shift_ids: Iterable[int]) -> dict[int, list[int]]:
-    """For each given shift, the other shifts on the same counter that overlap it."""
-    other = aliased(Shift)
+def shared_counter_map(session: Session, shifts: list[Shift]) -> dict[int, list[int]]:
+    """For each given shift, the other shifts on the same counter that overlap it.
+
+    One query for the given counters over the span of the given shifts, then a sweep per
+    counter (a self-join in SQL cannot use an index for the time overlap).
+    """
+    mine = [s for s in shifts if s.counter_id is not None]
+    if not mine:
+        return {}
+    wanted = {s.id for s in mine}
+    lo = min(s.starts_at for s in mine)
+    hi = max(s.ends_at for s in mine)
+    per_counter: dict[int, list[tuple[datetime, datetime, int]]] = {}
+    for batch in chunks(sorted({s.counter_id for s in mine})):  # type: ignore[type-var]
+        rows = session.execute(overlapping(
+            select(Shift.counter_id, Shift.starts_at, Shift.ends_at, Shift.id)
+            .where(Shift.counter_id.in_(batch)), lo, hi))
+        for counter_id, starts_at, ends_at, shift_id in rows:
+            per_counter.setdefault(counter_id, []).append((starts_at, ends_at, shift_id))
     out: dict[int, list[int]] = {}
-    for batch in chunks(sorted(set(shift_ids))):
-        rows = session.execute(
-            select(Shift.id, other.id)
-            .join(other, (other.counter_id == Shift.counter_id) & (other.id != Shift.id)
-                  & (other.starts_at < Shift.ends_at) & (other.ends_at > Shift.starts_at))
-            .where(Shift.id.in_(batch), Shift.counter_id.is_not(None))
-            .order_by(Shift.id, other.id))
-        for mine, theirs in rows:
-            out.setdefault(mine, []).append(theirs)
-    return out
+    for items in per_counter.values():
+        items.sort()
+        active: list[tuple[datetime, int]] = []  # (ends_at, id), a heap
+        for starts_at, ends_at, shift_id in items:
+            while active and active[0][0] <= starts_at:
+                heapq.heappop(active)
+            for _, other in active:  # every active shift overlaps this one
+                if shift_id in wanted:
+                    out.setdefault(shift_id, []).append(other)
+                if other in wanted:
+                    out.setdefault(other, []).append(shift_id)
+            heapq.heappush(active, (ends_at, shift_id))
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def outlets_by_codes(session: Session, codes: Iterable[str]) -> dict[str, Outlet]:

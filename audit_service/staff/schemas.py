@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated
 
@@ -28,10 +29,16 @@ def _date_in_range(value: date) -> date:
     return value
 
 
+def _printable(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters (tabs, line breaks, NUL)")
+    return value
+
+
 StaffDate = Annotated[date, AfterValidator(_date_in_range)]
 EmployeeNo = Annotated[str, StringConstraints(strip_whitespace=True, pattern=CODE_PATTERN)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                              max_length=200)]
+                                              max_length=200), AfterValidator(_printable)]
 
 
 def _check_period(active_from: date | None, active_to: date | None) -> None:
