@@ -93,6 +93,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _db_data(request: Request, exc: DBAPIError) -> JSONResponse:
         # e.g. a number out of the column's range: the client's input, not our fault.
         log.warning("database rejected input", extra={"ctx_error": str(exc.orig)[:300]})
+        if "NUL" in str(exc.orig) or "0x00" in str(exc.orig):
+            return _error(422, "invalid_input", "text must not contain NUL (\\u0000) characters")
         return _error(422, "invalid_input", "a value is out of the range the database accepts")
 
 

@@ -104,10 +104,14 @@ def cmd_roster(args: argparse.Namespace, settings: ServiceSettings) -> int:
     from audit_service.core.clock import system_clock
     from audit_service.roster import service
 
-    text = Path(args.file).read_text(encoding="utf-8-sig")
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: roster file '{path}' does not exist", file=sys.stderr)
+        return 2
     with _unit_of_work(settings) as session:
-        report = service.import_roster_csv(session, None, text, dry_run=args.dry_run,
-                                           now=system_clock())
+        # The same checks as an HTTP upload: size, encoding, spreadsheet files, then rows.
+        report = service.import_roster_upload(session, None, path.read_bytes(),
+                                              dry_run=args.dry_run, now=system_clock())
         print(report.model_dump_json(indent=2))
         if not report.ok:
             session.rollback()
@@ -124,7 +128,8 @@ def cmd_serve(args: argparse.Namespace, settings: ServiceSettings) -> int:
     port = args.port or settings.api_port
     print(f"AuditLens API on http://{host}:{port}  (OpenAPI: http://{host}:{port}/docs)",
           flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
+                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
     return 0
 
 

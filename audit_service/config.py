@@ -37,6 +37,12 @@ class ServiceSettings(BaseSettings):
         "", description="Base URL clients reach the API at; used in local presigned URLs"
     )
 
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies trusted to set X-Forwarded-For (comma-separated IPs, or *); the "
+        "client address drives login rate limits and the evidence access log",
+    )
+
     access_token_ttl_s: int = Field(900, ge=60, le=1800, description="Access token life (s)")
     refresh_token_ttl_s: int = Field(
         14 * 24 * 3600, ge=300, description="Refresh session life (s)"
@@ -59,6 +65,11 @@ class ServiceSettings(BaseSettings):
     s3_bucket: str = Field("auditlens-evidence", description="Bucket holding evidence")
     s3_secure: bool = Field(False, description="Use HTTPS to reach S3")
     s3_region: str = Field("us-east-1", description="S3 region")
+    s3_public_endpoint: str = Field(
+        "",
+        description="Where clients reach S3 for presigned URLs, e.g. https://evidence.example.com "
+        "(empty: same as s3_endpoint)",
+    )
     presign_ttl_s: int = Field(300, ge=10, le=3600, description="Life of presigned URLs (s)")
     max_upload_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest evidence upload accepted (bytes)"

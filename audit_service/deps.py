@@ -47,7 +47,8 @@ def get_store(request: Request) -> EvidenceStore:
     return request.app.state.evidence_store
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent, so a failed commit is never a 2xx.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 StoreDep = Annotated[EvidenceStore, Depends(get_store)]

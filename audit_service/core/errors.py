@@ -56,6 +56,10 @@ class InvalidInput(AuditLensError):
         super().__init__(detail, **kw)
         if field:
             self.extra.setdefault("field", field)
+            # Same shape as request-validation errors, so clients read one list.
+            self.extra.setdefault(
+                "fields", [{"field": field, "message": detail, "type": "invalid_input"}]
+            )
 
 
 class PayloadTooLarge(AuditLensError):

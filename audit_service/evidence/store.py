@@ -274,6 +274,7 @@ class S3EvidenceStore:
         region: str,
         create_bucket: bool = True,
         http_client=None,  # type: ignore[no-untyped-def]
+        public_endpoint: str = "",
     ) -> None:
         from minio import Minio
 
@@ -283,6 +284,14 @@ class S3EvidenceStore:
         self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key,
                             secure=secure, region=region,
                             http_client=http_client or _default_http_client(secure))
+        # Browsers and phones may reach the store under another name than the API does
+        # (e.g. "minio:9000" inside compose): URLs are signed for the public endpoint.
+        self.presign_client = self.client
+        if public_endpoint:
+            public_secure = public_endpoint.startswith("https://")
+            host = public_endpoint.split("://", 1)[-1].rstrip("/")
+            self.presign_client = Minio(host, access_key=access_key, secret_key=secret_key,
+                                        secure=public_secure, region=region)
         self._create_bucket = create_bucket
         self._bucket_ready = False
 
@@ -386,7 +395,7 @@ class S3EvidenceStore:
                  response_headers: dict[str, str] | None = None) -> str:
         self._ensure_bucket()
         try:
-            return self.client.get_presigned_url(
+            return self.presign_client.get_presigned_url(
                 method, self.bucket, key, expires=timedelta(seconds=ttl_s),
                 response_headers=response_headers,
                 request_date=(now or datetime.now(UTC)).astimezone(UTC),
@@ -445,6 +454,7 @@ def make_store(settings: ServiceSettings) -> EvidenceStore:
             bucket=settings.s3_bucket,
             secure=settings.s3_secure,
             region=settings.s3_region,
+            public_endpoint=settings.s3_public_endpoint,
         )
     base = settings.public_url or f"http://{settings.api_host}:{settings.api_port}"
     return LocalEvidenceStore(

@@ -375,3 +375,12 @@ def test_presign_uses_the_given_instant(backend, clock):
     later = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png",
                                         now=clock() + timedelta(hours=1))
     assert first != later
+
+
+def test_s3_urls_are_signed_for_the_public_endpoint(s3_server, s3_bucket):
+    store = S3EvidenceStore(endpoint=s3_server, access_key="testing", secret_key="testing",
+                            bucket=s3_bucket, secure=False, region="us-east-1",
+                            public_endpoint="https://evidence.example.com")
+    url = store.presigned_get("a" * 64, ttl_s=60, content_type="image/jpeg")
+    assert url.startswith(f"https://evidence.example.com/{s3_bucket}/")
+    assert "X-Amz-Signature=" in url
