@@ -28,12 +28,12 @@ test: $(STAMP)
 	bash scripts/test.sh
 
 lint: $(STAMP)
-	$(BIN)/ruff check audit_service vision dashboard tests
-	$(BIN)/ruff format --check audit_service vision dashboard tests
+	$(BIN)/ruff check audit_service vision dashboard tests scripts
+	$(BIN)/ruff format --check audit_service vision dashboard tests scripts
 
 format: $(STAMP)
-	$(BIN)/ruff format audit_service vision dashboard tests
-	$(BIN)/ruff check --fix audit_service vision dashboard tests
+	$(BIN)/ruff format audit_service vision dashboard tests scripts
+	$(BIN)/ruff check --fix audit_service vision dashboard tests scripts
 
 migrate: $(STAMP)
 	$(BIN)/auditlens db upgrade

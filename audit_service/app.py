@@ -42,8 +42,15 @@ def _routers() -> list[APIRouter]:
     from audit_service.roster.router import router as roster_router
     from audit_service.staff.router import router as staff_router
 
-    return [auth_router, users_router, organisation_router, cameras_router, staff_router,
-            roster_router, evidence_router]
+    return [
+        auth_router,
+        users_router,
+        organisation_router,
+        cameras_router,
+        staff_router,
+        roster_router,
+        evidence_router,
+    ]
 
 
 def _error(status: int, error: str, detail: Any, **extra: Any) -> JSONResponse:
@@ -76,13 +83,20 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, exc.detail, )
+        return _error(
+            exc.status_code,
+            code,
+            exc.detail,
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error", extra={"ctx_error": str(exc.orig)[:300]})
-        return _error(409, "conflict", "the change conflicts with stored data "
-                      "(a duplicate code or a reference still in use)")
+        return _error(
+            409,
+            "conflict",
+            "the change conflicts with stored data (a duplicate code or a reference still in use)",
+        )
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
@@ -111,10 +125,18 @@ def _route_template(request: Request) -> str:
 
 
 def _install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:
-    requests_total = Counter("auditlens_http_requests_total", "HTTP requests",
-                             ["method", "route", "status"], registry=registry)
-    latency = Histogram("auditlens_http_request_seconds", "HTTP request latency",
-                        ["method", "route"], registry=registry)
+    requests_total = Counter(
+        "auditlens_http_requests_total",
+        "HTTP requests",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram(
+        "auditlens_http_request_seconds",
+        "HTTP request latency",
+        ["method", "route"],
+        registry=registry,
+    )
 
     @app.middleware("http")
     async def _request_context(request: Request, call_next: Any) -> Any:
@@ -135,8 +157,12 @@ def _install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:
             latency.labels(request.method, path).observe(elapsed)
             log.info(
                 "request",
-                extra={"ctx_method": request.method, "ctx_path": request.url.path,
-                       "ctx_status": status, "ctx_ms": round(elapsed * 1000, 1)},
+                extra={
+                    "ctx_method": request.method,
+                    "ctx_path": request.url.path,
+                    "ctx_status": status,
+                    "ctx_ms": round(elapsed * 1000, 1),
+                },
             )
             request_id_var.reset(token)
         response.headers["X-Request-ID"] = rid[:64]
@@ -177,8 +203,12 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="Database and object store reachable",
-             responses={503: {"description": "a dependency is down"}})
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="Database and object store reachable",
+        responses={503: {"description": "a dependency is down"}},
+    )
     def readyz() -> JSONResponse:
         checks: dict[str, str] = {}
         try:
@@ -193,11 +223,17 @@ def create_app(
         except ServiceUnavailable as exc:
             checks["object_store"] = f"down: {exc.detail}"
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "unavailable", "checks": checks},
+            status_code=200 if ok else 503,
+        )
 
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse,
-             summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=PlainTextResponse,
+        summary="Prometheus metrics",
+    )
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

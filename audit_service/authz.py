@@ -19,7 +19,7 @@ class Permission(enum.StrEnum):
     org_write = "org:write"
     camera_read = "camera:read"
     camera_write = "camera:write"
-    camera_secret = "camera:secret"  # see stream URLs (they carry camera passwords)
+    camera_secret = "camera:secret"  # noqa: S105 - a permission name, not a password  # see stream URLs (they carry camera passwords)
     staff_read = "staff:read"
     staff_write = "staff:write"
     roster_read = "roster:read"
@@ -92,9 +92,7 @@ class Principal:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise Forbidden(
-                f"role '{self.role.value}' lacks permission '{permission.value}'"
-            )
+            raise Forbidden(f"role '{self.role.value}' lacks permission '{permission.value}'")
 
     def sees_outlet(self, outlet_id: int) -> bool:
         return self.outlet_ids is None or outlet_id in self.outlet_ids

@@ -75,9 +75,14 @@ def cmd_user(args: argparse.Namespace, settings: ServiceSettings) -> int:
             kind = "regions" if region_ids else "outlets" if outlet_ids else "all"
             try:
                 data = UserCreate(
-                    username=args.username, display_name=args.display_name or args.username,
-                    password=_read_password(args), role=args.role, scope_kind=kind,
-                    region_ids=region_ids, outlet_ids=outlet_ids, staff_id=staff_id,
+                    username=args.username,
+                    display_name=args.display_name or args.username,
+                    password=_read_password(args),
+                    role=args.role,
+                    scope_kind=kind,
+                    region_ids=region_ids,
+                    outlet_ids=outlet_ids,
+                    staff_id=staff_id,
                 )
             except ValueError as exc:
                 raise SystemExit(f"invalid account: {exc}") from exc
@@ -110,8 +115,9 @@ def cmd_roster(args: argparse.Namespace, settings: ServiceSettings) -> int:
         return 2
     with _unit_of_work(settings) as session:
         # The same checks as an HTTP upload: size, encoding, spreadsheet files, then rows.
-        report = service.import_roster_upload(session, None, path.read_bytes(),
-                                              dry_run=args.dry_run, now=system_clock())
+        report = service.import_roster_upload(
+            session, None, path.read_bytes(), dry_run=args.dry_run, now=system_clock()
+        )
         print(report.model_dump_json(indent=2))
         if not report.ok:
             session.rollback()
@@ -126,10 +132,17 @@ def cmd_serve(args: argparse.Namespace, settings: ServiceSettings) -> int:
 
     host = args.host or settings.api_host
     port = args.port or settings.api_port
-    print(f"AuditLens API on http://{host}:{port}  (OpenAPI: http://{host}:{port}/docs)",
-          flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
-                proxy_headers=True, forwarded_allow_ips=settings.forwarded_allow_ips)
+    print(
+        f"AuditLens API on http://{host}:{port}  (OpenAPI: http://{host}:{port}/docs)", flush=True
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
     return 0
 
 
@@ -159,13 +172,24 @@ def build_parser() -> argparse.ArgumentParser:
     usub = user.add_subparsers(dest="action", required=True)
     create = usub.add_parser("create")
     create.add_argument("--username", required=True)
-    create.add_argument("--role", required=True,
-                        choices=["admin", "supervisor", "auditor", "hr", "staff"])
+    create.add_argument(
+        "--role", required=True, choices=["admin", "supervisor", "auditor", "hr", "staff"]
+    )
     create.add_argument("--display-name", default="")
-    create.add_argument("--region", dest="regions", action="append", default=[],
-                        help="scope to this region code (repeatable)")
-    create.add_argument("--outlet", dest="outlets", action="append", default=[],
-                        help="scope to this outlet code (repeatable)")
+    create.add_argument(
+        "--region",
+        dest="regions",
+        action="append",
+        default=[],
+        help="scope to this region code (repeatable)",
+    )
+    create.add_argument(
+        "--outlet",
+        dest="outlets",
+        action="append",
+        default=[],
+        help="scope to this outlet code (repeatable)",
+    )
     create.add_argument("--staff", help="employee number of the linked staff record")
     reset = usub.add_parser("reset-password")
     reset.add_argument("--username", required=True)

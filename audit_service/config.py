@@ -44,9 +44,7 @@ class ServiceSettings(BaseSettings):
     )
 
     access_token_ttl_s: int = Field(900, ge=60, le=1800, description="Access token life (s)")
-    refresh_token_ttl_s: int = Field(
-        14 * 24 * 3600, ge=300, description="Refresh session life (s)"
-    )
+    refresh_token_ttl_s: int = Field(14 * 24 * 3600, ge=300, description="Refresh session life (s)")
     login_max_failures_per_user: int = Field(
         5, ge=1, description="Failed logins per username within the window before lock-out"
     )

@@ -27,10 +27,14 @@ from audit_service.core import migrate
 from audit_service.core.db import make_engine
 from audit_service.models import Base
 
-BACKENDS = [b.strip() for b in os.environ.get("AUDITLENS_TEST_BACKENDS",
-                                               "sqlite,postgresql").split(",") if b.strip()]
-PG_ADMIN_URL = os.environ.get("AUDITLENS_TEST_PG_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("AUDITLENS_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if b.strip()
+]
+PG_ADMIN_URL = os.environ.get(
+    "AUDITLENS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 

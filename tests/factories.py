@@ -28,7 +28,9 @@ from audit_service.models import (
 PASSWORD = "correct-horse-battery"
 WEEKDAY_HOURS = [{"opens": "09:00", "closes": "17:00", "extended": False}]
 DEFAULT_HOURS = {d: WEEKDAY_HOURS for d in ("mon", "tue", "wed", "thu", "fri")} | {
-    "sat": [], "sun": []}
+    "sat": [],
+    "sun": [],
+}
 
 
 @lru_cache
@@ -44,43 +46,81 @@ def region(db: Session, code: str = "R1", name: str = "Region One") -> Region:
     return obj
 
 
-def outlet(db: Session, region_: Region, code: str = "O1", *, tz: str = "Asia/Shanghai",
-           hours: dict[str, Any] | None = None) -> Outlet:
-    obj = Outlet(region_id=region_.id, code=code, name=f"Outlet {code}", address="1 Main St",
-                 timezone=tz, opening_hours=hours if hours is not None else DEFAULT_HOURS)
+def outlet(
+    db: Session,
+    region_: Region,
+    code: str = "O1",
+    *,
+    tz: str = "Asia/Shanghai",
+    hours: dict[str, Any] | None = None,
+) -> Outlet:
+    obj = Outlet(
+        region_id=region_.id,
+        code=code,
+        name=f"Outlet {code}",
+        address="1 Main St",
+        timezone=tz,
+        opening_hours=hours if hours is not None else DEFAULT_HOURS,
+    )
     db.add(obj)
     db.flush()
     return obj
 
 
-def counter(db: Session, outlet_: Outlet, code: str = "C1",
-            kind: CounterKind = CounterKind.issuance) -> Counter:
+def counter(
+    db: Session, outlet_: Outlet, code: str = "C1", kind: CounterKind = CounterKind.issuance
+) -> Counter:
     obj = Counter(outlet_id=outlet_.id, code=code, name=f"Counter {code}", kind=kind)
     db.add(obj)
     db.flush()
     return obj
 
 
-def staff(db: Session, outlet_: Outlet, employee_no: str = "E001", *,
-          role: StaffRole = StaffRole.counter_clerk, team_lead: Staff | None = None,
-          active_from: date = date(2026, 1, 1)) -> Staff:
-    obj = Staff(employee_no=employee_no, name=f"Staff {employee_no}", role=role,
-                outlet_id=outlet_.id, team_lead_id=team_lead.id if team_lead else None,
-                active_from=active_from)
+def staff(
+    db: Session,
+    outlet_: Outlet,
+    employee_no: str = "E001",
+    *,
+    role: StaffRole = StaffRole.counter_clerk,
+    team_lead: Staff | None = None,
+    active_from: date = date(2026, 1, 1),
+) -> Staff:
+    obj = Staff(
+        employee_no=employee_no,
+        name=f"Staff {employee_no}",
+        role=role,
+        outlet_id=outlet_.id,
+        team_lead_id=team_lead.id if team_lead else None,
+        active_from=active_from,
+    )
     db.add(obj)
     db.flush()
-    db.add(StaffAssignment(staff_id=obj.id, outlet_id=outlet_.id, role=role,
-                           valid_from=active_from))
+    db.add(
+        StaffAssignment(staff_id=obj.id, outlet_id=outlet_.id, role=role, valid_from=active_from)
+    )
     db.flush()
     return obj
 
 
-def user(db: Session, username: str, role: Role, *, regions: list[Region] = (),
-         outlets: list[Outlet] = (), staff_: Staff | None = None,
-         password: str = PASSWORD) -> User:
+def user(
+    db: Session,
+    username: str,
+    role: Role,
+    *,
+    regions: list[Region] = (),
+    outlets: list[Outlet] = (),
+    staff_: Staff | None = None,
+    password: str = PASSWORD,
+) -> User:
     kind = ScopeKind.regions if regions else ScopeKind.outlets if outlets else ScopeKind.all
-    obj = User(username=username, display_name=username, password_hash=_password_hash(password),
-               role=role, scope_kind=kind, staff_id=staff_.id if staff_ else None)
+    obj = User(
+        username=username,
+        display_name=username,
+        password_hash=_password_hash(password),
+        role=role,
+        scope_kind=kind,
+        staff_id=staff_.id if staff_ else None,
+    )
     obj.region_scopes = [UserRegionScope(region_id=r.id) for r in regions]
     obj.outlet_scopes = [UserOutletScope(outlet_id=o.id) for o in outlets]
     db.add(obj)

@@ -37,8 +37,9 @@ def outlet_ids_in_regions(session: Session, region_ids: list[int]) -> frozenset[
     return frozenset(session.scalars(select(Outlet.id).where(Outlet.region_id.in_(region_ids))))
 
 
-def _failures(q: Select[Any], *, username: str | None, client_ip: str | None,
-              since: datetime) -> Select[Any]:
+def _failures(
+    q: Select[Any], *, username: str | None, client_ip: str | None, since: datetime
+) -> Select[Any]:
     # The window is (since, now]: a failure exactly one window old no longer counts, so a
     # client that waits Retry-After seconds gets in.
     q = q.where(LoginAttempt.succeeded.is_(False), LoginAttempt.at > since)
@@ -49,16 +50,26 @@ def _failures(q: Select[Any], *, username: str | None, client_ip: str | None,
     return q
 
 
-def failures_since(session: Session, *, username: str | None = None, client_ip: str | None = None,
-                   since: datetime) -> int:
-    q = _failures(select(func.count()).select_from(LoginAttempt), username=username,
-                  client_ip=client_ip, since=since)
+def failures_since(
+    session: Session, *, username: str | None = None, client_ip: str | None = None, since: datetime
+) -> int:
+    q = _failures(
+        select(func.count()).select_from(LoginAttempt),
+        username=username,
+        client_ip=client_ip,
+        since=since,
+    )
     return int(session.scalar(q) or 0)
 
 
-def oldest_failure_since(session: Session, *, username: str | None = None,
-                         client_ip: str | None = None, since: datetime,
-                         skip: int = 0) -> datetime | None:
+def oldest_failure_since(
+    session: Session,
+    *,
+    username: str | None = None,
+    client_ip: str | None = None,
+    since: datetime,
+    skip: int = 0,
+) -> datetime | None:
     """The time of the oldest failure in the window, after skipping the ``skip`` oldest."""
     q = _failures(select(LoginAttempt.at), username=username, client_ip=client_ip, since=since)
     return session.scalar(q.order_by(LoginAttempt.at, LoginAttempt.id).offset(skip).limit(1))

@@ -56,14 +56,17 @@ def login(
 
 
 @auth_router.post("/refresh", response_model=TokenPair, summary="Swap a refresh token")
-def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep,
-            clock: ClockDep) -> TokenPair:
-    return service.refresh(session, refresh_token=body.refresh_token, settings=settings,
-                           now=clock())
+def refresh(
+    body: RefreshRequest, session: SessionDep, settings: SettingsDep, clock: ClockDep
+) -> TokenPair:
+    return service.refresh(
+        session, refresh_token=body.refresh_token, settings=settings, now=clock()
+    )
 
 
-@auth_router.post("/logout", status_code=status.HTTP_204_NO_CONTENT,
-                  summary="Revoke this login's tokens")
+@auth_router.post(
+    "/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke this login's tokens"
+)
 def logout(principal: PrincipalDep, session: SessionDep, clock: ClockDep) -> None:
     service.logout(session, principal, now=clock())
 
@@ -73,12 +76,28 @@ def me(principal: PrincipalDep, session: SessionDep) -> Me:
     return service.me(session, principal)
 
 
-@auth_router.post("/password", status_code=status.HTTP_204_NO_CONTENT,
-                  summary="Change own password (ends every login of this account)")
-def change_password(body: PasswordChange, principal: PrincipalDep, session: SessionDep,
-                    settings: SettingsDep, clock: ClockDep, ip: ClientIpDep) -> None:
-    service.change_password(session, principal, current=body.current_password,
-                            new=body.new_password, now=clock(), settings=settings, client_ip=ip)
+@auth_router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Change own password (ends every login of this account)",
+)
+def change_password(
+    body: PasswordChange,
+    principal: PrincipalDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    ip: ClientIpDep,
+) -> None:
+    service.change_password(
+        session,
+        principal,
+        current=body.current_password,
+        new=body.new_password,
+        now=clock(),
+        settings=settings,
+        client_ip=ip,
+    )
 
 
 @users_router.get("", response_model=list[UserRead])
@@ -97,13 +116,14 @@ def get_user(user_id: IdPath, _: UserAdmin, session: SessionDep) -> UserRead:
 
 
 @users_router.patch("/{user_id}", response_model=UserRead)
-def update_user(user_id: IdPath, body: UserUpdate, _: UserAdmin, session: SessionDep,
-                clock: ClockDep) -> UserRead:
+def update_user(
+    user_id: IdPath, body: UserUpdate, _: UserAdmin, session: SessionDep, clock: ClockDep
+) -> UserRead:
     return service.to_read(service.update_user(session, user_id, body, now=clock()))
 
 
 @users_router.post("/{user_id}/reset-password", response_model=UserRead)
-def reset_password(user_id: IdPath, body: PasswordReset, _: UserAdmin, session: SessionDep,
-                   clock: ClockDep) -> UserRead:
-    return service.to_read(service.reset_password(session, user_id, body.new_password,
-                                                  now=clock()))
+def reset_password(
+    user_id: IdPath, body: PasswordReset, _: UserAdmin, session: SessionDep, clock: ClockDep
+) -> UserRead:
+    return service.to_read(service.reset_password(session, user_id, body.new_password, now=clock()))

@@ -38,8 +38,7 @@ class PasswordReset(BaseModel):
 class _ScopeFields(BaseModel):
     scope_kind: ScopeKind = ScopeKind.all
     region_ids: list[DbId] = Field(default_factory=list, max_length=1000, validate_default=True)
-    outlet_ids: list[DbId] = Field(default_factory=list, max_length=10000,
-                                   validate_default=True)
+    outlet_ids: list[DbId] = Field(default_factory=list, max_length=10000, validate_default=True)
 
     @field_validator("region_ids", "outlet_ids")
     @classmethod

@@ -49,16 +49,20 @@ def _check_rate_limit(
     window = timedelta(seconds=settings.login_window_s)
     since = now - window
     for kwargs, limit, who in (
-        ({"username": _attempt_name(username)}, settings.login_max_failures_per_user,
-         "this username"),
+        (
+            {"username": _attempt_name(username)},
+            settings.login_max_failures_per_user,
+            "this username",
+        ),
         ({"client_ip": client_ip}, settings.login_max_failures_per_ip, "this address"),
     ):
         count = repo.failures_since(session, since=since, **kwargs)
         if count >= limit:
             # Locked until the count drops below the limit: when the (count - limit + 1)-th
             # oldest failure leaves the window.
-            freeing = repo.oldest_failure_since(session, since=since, skip=count - limit,
-                                                **kwargs) or now
+            freeing = (
+                repo.oldest_failure_since(session, since=since, skip=count - limit, **kwargs) or now
+            )
             retry = max(1, math.ceil((freeing + window - now).total_seconds()))
             raise RateLimited(
                 f"too many failed logins for {who}; try again in {retry} s", retry_after_s=retry
@@ -67,8 +71,9 @@ def _check_rate_limit(
 
 def _record_failure(session: Session, *, username: str, client_ip: str, now: datetime) -> None:
     """Store a failed attempt; commit at once, since the request is about to fail."""
-    session.add(LoginAttempt(username=_attempt_name(username), client_ip=client_ip,
-                             succeeded=False, at=now))
+    session.add(
+        LoginAttempt(username=_attempt_name(username), client_ip=client_ip, succeeded=False, at=now)
+    )
     session.commit()
 
 
@@ -91,17 +96,24 @@ def login(
         # The attempt row must survive the error response, so it is committed here.
         _record_failure(session, username=username, client_ip=client_ip, now=now)
         raise Unauthenticated("wrong username or password")
-    session.add(LoginAttempt(username=_attempt_name(username), client_ip=client_ip,
-                             succeeded=True, at=now))
+    session.add(
+        LoginAttempt(username=_attempt_name(username), client_ip=client_ip, succeeded=True, at=now)
+    )
     if security.needs_rehash(user.password_hash):
         user.password_hash = security.hash_password(password)
-    return _open_session(session, user, client_ip=client_ip, user_agent=user_agent,
-                         settings=settings, now=now)
+    return _open_session(
+        session, user, client_ip=client_ip, user_agent=user_agent, settings=settings, now=now
+    )
 
 
 def _open_session(
-    session: Session, user: User, *, client_ip: str, user_agent: str,
-    settings: ServiceSettings, now: datetime,
+    session: Session,
+    user: User,
+    *,
+    client_ip: str,
+    user_agent: str,
+    settings: ServiceSettings,
+    now: datetime,
 ) -> TokenPair:
     refresh = security.new_refresh_token()
     login_session = UserSession(
@@ -136,8 +148,9 @@ def _token_pair(
     )
 
 
-def refresh(session: Session, *, refresh_token: str, settings: ServiceSettings,
-            now: datetime) -> TokenPair:
+def refresh(
+    session: Session, *, refresh_token: str, settings: ServiceSettings, now: datetime
+) -> TokenPair:
     """Rotate: the old refresh token stops working; the session keeps its absolute expiry."""
     login_session = repo.session_by_refresh_digest(session, security.token_digest(refresh_token))
     if login_session is None or login_session.revoked_at is not None:
@@ -161,15 +174,22 @@ def logout(session: Session, principal: Principal, *, now: datetime) -> None:
 
 
 def change_password(
-    session: Session, principal: Principal, *, current: str, new: str, now: datetime,
-    settings: ServiceSettings | None = None, client_ip: str = "",
+    session: Session,
+    principal: Principal,
+    *,
+    current: str,
+    new: str,
+    now: datetime,
+    settings: ServiceSettings | None = None,
+    client_ip: str = "",
 ) -> None:
     """Needs the current password. With ``settings``, wrong guesses count as failed logins
     (so a stolen access token cannot be used to guess the password)."""
     user = _get_user(session, principal.user_id)
     if settings is not None:
-        _check_rate_limit(session, username=user.username, client_ip=client_ip,
-                          settings=settings, now=now)
+        _check_rate_limit(
+            session, username=user.username, client_ip=client_ip, settings=settings, now=now
+        )
     if not security.verify_password(user.password_hash, current):
         if settings is not None:
             _record_failure(session, username=user.username, client_ip=client_ip, now=now)
@@ -253,25 +273,33 @@ def list_users(session: Session) -> list[User]:
     return repo.list_users(session)
 
 
-def _check_refs(session: Session, *, region_ids: list[int], outlet_ids: list[int],
-                staff_id: int | None, role: Role) -> None:
+def _check_refs(
+    session: Session,
+    *,
+    region_ids: list[int],
+    outlet_ids: list[int],
+    staff_id: int | None,
+    role: Role,
+) -> None:
     for i, rid in enumerate(region_ids):
         if session.get(Region, rid) is None:
-            raise InvalidInput(f"region_ids[{i}]: region {rid} does not exist",
-                               field=f"region_ids.{i}")
+            raise InvalidInput(
+                f"region_ids[{i}]: region {rid} does not exist", field=f"region_ids.{i}"
+            )
     for i, oid in enumerate(outlet_ids):
         if session.get(Outlet, oid) is None:
-            raise InvalidInput(f"outlet_ids[{i}]: outlet {oid} does not exist",
-                               field=f"outlet_ids.{i}")
+            raise InvalidInput(
+                f"outlet_ids[{i}]: outlet {oid} does not exist", field=f"outlet_ids.{i}"
+            )
     if staff_id is not None and session.get(Staff, staff_id) is None:
         raise InvalidInput(f"staff_id: staff {staff_id} does not exist", field="staff_id")
     if role is Role.staff and staff_id is None:
-        raise InvalidInput("staff_id: a 'staff' account must link to its staff record",
-                           field="staff_id")
+        raise InvalidInput(
+            "staff_id: a 'staff' account must link to its staff record", field="staff_id"
+        )
 
 
-def _apply_scope(user: User, kind: ScopeKind, region_ids: list[int],
-                 outlet_ids: list[int]) -> None:
+def _apply_scope(user: User, kind: ScopeKind, region_ids: list[int], outlet_ids: list[int]) -> None:
     user.scope_kind = kind
     user.region_scopes = [UserRegionScope(region_id=r) for r in sorted(set(region_ids))]
     user.outlet_scopes = [UserOutletScope(outlet_id=o) for o in sorted(set(outlet_ids))]
@@ -280,8 +308,13 @@ def _apply_scope(user: User, kind: ScopeKind, region_ids: list[int],
 def create_user(session: Session, data: UserCreate, *, now: datetime) -> User:
     if repo.user_by_username(session, data.username) is not None:
         raise Conflict(f"username '{data.username}' is taken; choose another")
-    _check_refs(session, region_ids=data.region_ids, outlet_ids=data.outlet_ids,
-                staff_id=data.staff_id, role=data.role)
+    _check_refs(
+        session,
+        region_ids=data.region_ids,
+        outlet_ids=data.outlet_ids,
+        staff_id=data.staff_id,
+        role=data.role,
+    )
     if data.staff_id is not None and repo.user_by_staff_id(session, data.staff_id) is not None:
         raise Conflict(f"staff {data.staff_id} already has an account")
     user = User(
@@ -303,16 +336,17 @@ def create_user(session: Session, data: UserCreate, *, now: datetime) -> User:
 def update_user(session: Session, user_id: int, data: UserUpdate, *, now: datetime) -> User:
     user = _get_user(session, user_id)
     # null means "leave as is" for every field but staff_id, where it unlinks the record.
-    fields = {k: v for k, v in data.model_dump(exclude_unset=True).items()
-              if v is not None or k == "staff_id"}
+    fields = {
+        k: v
+        for k, v in data.model_dump(exclude_unset=True).items()
+        if v is not None or k == "staff_id"
+    }
     scope_given = bool({"scope_kind", "region_ids", "outlet_ids"} & fields.keys())
     kind = fields.get("scope_kind", user.scope_kind)
     # A new kind starts from no ids; otherwise the ids not given are kept.
     keep = "scope_kind" not in fields
-    region_ids = fields.get("region_ids",
-                            [s.region_id for s in user.region_scopes] if keep else [])
-    outlet_ids = fields.get("outlet_ids",
-                            [s.outlet_id for s in user.outlet_scopes] if keep else [])
+    region_ids = fields.get("region_ids", [s.region_id for s in user.region_scopes] if keep else [])
+    outlet_ids = fields.get("outlet_ids", [s.outlet_id for s in user.outlet_scopes] if keep else [])
     role = fields.get("role", user.role)
     staff_id = fields.get("staff_id", user.staff_id)
     try:
@@ -362,8 +396,7 @@ def reset_password(session: Session, user_id: int, new: str, *, now: datetime) -
     return user
 
 
-def reset_password_by_username(session: Session, username: str, new: str, *,
-                               now: datetime) -> User:
+def reset_password_by_username(session: Session, username: str, new: str, *, now: datetime) -> User:
     user = repo.user_by_username(session, username)
     if user is None:
         raise NotFound("user", username)

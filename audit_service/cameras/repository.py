@@ -12,8 +12,13 @@ from audit_service.models import Camera, Counter
 from audit_service.organisation.repository import in_scope
 
 
-def list_cameras(session: Session, principal: Principal, *, outlet_id: int | None = None,
-                 active: bool | None = None) -> list[Camera]:
+def list_cameras(
+    session: Session,
+    principal: Principal,
+    *,
+    outlet_id: int | None = None,
+    active: bool | None = None,
+) -> list[Camera]:
     q = in_scope(select(Camera).order_by(Camera.code), principal, Camera.outlet_id)
     if outlet_id is not None:
         q = q.where(Camera.outlet_id == outlet_id)

@@ -46,8 +46,9 @@ class ModelOptions(BaseModel):
     """Detector settings passed to the vision worker; unknown keys are refused."""
 
     model_config = ConfigDict(extra="forbid")
-    imgsz: int = Field(640, ge=32, le=4096,
-                       description="Inference image size in pixels, a multiple of 32")
+    imgsz: int = Field(
+        640, ge=32, le=4096, description="Inference image size in pixels, a multiple of 32"
+    )
     conf: float = Field(0.25, gt=0, lt=1, description="Detection confidence threshold")
     iou: float = Field(0.7, gt=0, lt=1, description="Non-maximum suppression IoU threshold")
     backend: Backend = Field(Backend.torch, description="Inference runtime: torch | onnx")
@@ -67,19 +68,28 @@ def _check_stream_url(value: str | None) -> str | None:
         return None
     value = value.strip()
     scheme, sep, rest = value.partition("://")
-    if (not sep or not rest or not scheme or not scheme[0].isalpha()
-            or not all(c.isalnum() or c in "+.-" for c in scheme)
-            or any(c.isspace() for c in value)):
-        raise _fail("stream_url must be a URL such as rtsp://user:password@host:554/stream "
-                    "(scheme://..., no spaces)")
+    if (
+        not sep
+        or not rest
+        or not scheme
+        or not scheme[0].isalpha()
+        or not all(c.isalnum() or c in "+.-" for c in scheme)
+        or any(c.isspace() for c in value)
+    ):
+        raise _fail(
+            "stream_url must be a URL such as rtsp://user:password@host:554/stream "
+            "(scheme://..., no spaces)"
+        )
     return value
 
 
 StreamUrl = Annotated[
     str | None,
-    Field(max_length=MAX_URL_LENGTH,
-          description="Stream URL (e.g. rtsp://...); stored encrypted, shown only to callers "
-                      "with camera:secret"),
+    Field(
+        max_length=MAX_URL_LENGTH,
+        description="Stream URL (e.g. rtsp://...); stored encrypted, shown only to callers "
+        "with camera:secret",
+    ),
     AfterValidator(_check_stream_url),
 ]
 
@@ -87,8 +97,9 @@ StreamUrl = Annotated[
 class CameraCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outlet_id: DbId
-    code: str = Field(pattern=CODE_PATTERN,
-                      description="The vision worker's camera_id, e.g. 'outlet-07-cam-2'")
+    code: str = Field(
+        pattern=CODE_PATTERN, description="The vision worker's camera_id, e.g. 'outlet-07-cam-2'"
+    )
     name: str = Field("", max_length=200)
     stream_url: StreamUrl = None
     analysis_fps: float = Field(2.0, gt=0, le=MAX_FPS, description="Frames analysed per second")
@@ -154,22 +165,32 @@ class ZoneIn(BaseModel):
     counter_id: DbId = Field(description="The counter this zone watches; same outlet as camera")
     polygon: list[list[float]] = Field(
         description=f"[[x, y], ...] relative to the frame (0-1), 3 to {MAX_POINTS} points, "
-                    "in order around the outline")
+        "in order around the outline"
+    )
     anchor: Anchor | None = Field(
-        None, description="Point of a person's box tested against the polygon; default "
-                          "center for counter zones, bottom_center (feet) for queue zones")
+        None,
+        description="Point of a person's box tested against the polygon; default "
+        "center for counter zones, bottom_center (feet) for queue zones",
+    )
     min_presence_s: float | None = Field(
-        None, description="counter zones: seconds staff must be seen before counted present "
-                          "(default 2, 0-600)")
+        None,
+        description="counter zones: seconds staff must be seen before counted present "
+        "(default 2, 0-600)",
+    )
     unattended_after_s: float | None = Field(
-        None, description="counter zones: seconds without staff before the counter is "
-                          "unattended (default 60, up to 86400)")
+        None,
+        description="counter zones: seconds without staff before the counter is "
+        "unattended (default 60, up to 86400)",
+    )
     max_queue: int | None = Field(
-        None, description="queue zones: people waiting above which the queue is too long "
-                          "(default 5, 1-1000)")
+        None,
+        description="queue zones: people waiting above which the queue is too long "
+        "(default 5, 1-1000)",
+    )
     wait_sla_s: float | None = Field(
-        None, description="queue zones: longest acceptable wait in seconds (default 600, up "
-                          "to 86400)")
+        None,
+        description="queue zones: longest acceptable wait in seconds (default 600, up to 86400)",
+    )
 
     @field_validator("polygon")
     @classmethod
@@ -188,12 +209,17 @@ class ZoneIn(BaseModel):
         applies_to, _, low, low_inclusive, high, unit = THRESHOLDS[name]
         kind = info.data.get("kind")
         if kind is not None and kind != applies_to:
-            raise _fail(f"{_zone_name(info)}: {name} applies only to {applies_to.value} zones, "
-                        f"this is a {kind.value} zone; remove {name}")
+            raise _fail(
+                f"{_zone_name(info)}: {name} applies only to {applies_to.value} zones, "
+                f"this is a {kind.value} zone; remove {name}"
+            )
         too_low = value < low if low_inclusive else value <= low
         if too_low or not value <= high:  # `not <=` also catches NaN
-            bound = f"between {low:g} and {high:g}" if low_inclusive else \
-                f"more than {low:g} and at most {high:g}"
+            bound = (
+                f"between {low:g} and {high:g}"
+                if low_inclusive
+                else f"more than {low:g} and at most {high:g}"
+            )
             raise _fail(f"{_zone_name(info)}: {name} must be {bound}{unit}, got {value:g}")
         return value
 
@@ -210,8 +236,9 @@ class ZoneIn(BaseModel):
 def _unique_codes(zones: list[ZoneIn]) -> list[ZoneIn]:
     repeated = [code for code, n in Tally(z.code for z in zones).items() if n > 1]
     if repeated:
-        raise _fail(f"zone '{repeated[0]}' appears more than once; zone codes must be unique "
-                    "per camera")
+        raise _fail(
+            f"zone '{repeated[0]}' appears more than once; zone codes must be unique per camera"
+        )
     return zones
 
 
@@ -254,9 +281,12 @@ class ConfigOutlet(BaseModel):
     timezone: str
     opening_hours: WeeklyHours
     hours_exceptions: list[HoursExceptionRead] = Field(
-        description="Holidays and special hours from today (outlet time) to hours_until")
-    hours_until: date = Field(description="Last local date the hours exceptions cover: "
-                                          "fetch the configuration again before then")
+        description="Holidays and special hours from today (outlet time) to hours_until"
+    )
+    hours_until: date = Field(
+        description="Last local date the hours exceptions cover: "
+        "fetch the configuration again before then"
+    )
 
 
 class ConfigZone(BaseModel):
@@ -275,8 +305,7 @@ class ConfigZone(BaseModel):
 class CameraConfig(BaseModel):
     camera_id: str
     active: bool
-    source: str | None = Field(description="Stream URL; null unless the caller has "
-                                           "camera:secret")
+    source: str | None = Field(description="Stream URL; null unless the caller has camera:secret")
     analysis_fps: float
     model_options: ModelOptions
     blur_faces: bool

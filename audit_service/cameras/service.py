@@ -60,8 +60,13 @@ def to_read(camera: Camera, principal: Principal, secret_key: str) -> CameraRead
     )
 
 
-def list_cameras(session: Session, principal: Principal, *, outlet_id: int | None = None,
-                 active: bool | None = None) -> list[Camera]:
+def list_cameras(
+    session: Session,
+    principal: Principal,
+    *,
+    outlet_id: int | None = None,
+    active: bool | None = None,
+) -> list[Camera]:
     return repo.list_cameras(session, principal, outlet_id=outlet_id, active=active)
 
 
@@ -81,16 +86,18 @@ def get_camera(session: Session, principal: Principal, camera_id: int) -> Camera
 def _code_free(session: Session, code: str, camera_id: int | None = None) -> None:
     other = repo.camera_by_code(session, code)
     if other is not None and other.id != camera_id:
-        raise Conflict(f"camera code '{code}' already exists; camera codes are unique "
-                       "across all outlets")
+        raise Conflict(
+            f"camera code '{code}' already exists; camera codes are unique across all outlets"
+        )
 
 
 def _encrypt(secret_key: str, url: str | None) -> str | None:
     return encrypt_secret(secret_key, url) if url else None
 
 
-def create_camera(session: Session, principal: Principal, data: CameraCreate, *,
-                  secret_key: str) -> Camera:
+def create_camera(
+    session: Session, principal: Principal, data: CameraCreate, *, secret_key: str
+) -> Camera:
     # The body names the outlet: look it up and check the caller may see it (else 404).
     org_service.get_outlet(session, principal, data.outlet_id)
     _code_free(session, data.code)
@@ -109,8 +116,9 @@ def create_camera(session: Session, principal: Principal, data: CameraCreate, *,
     return camera
 
 
-def update_camera(session: Session, principal: Principal, camera_id: int, data: CameraUpdate,
-                  *, secret_key: str) -> Camera:
+def update_camera(
+    session: Session, principal: Principal, camera_id: int, data: CameraUpdate, *, secret_key: str
+) -> Camera:
     camera = get_camera(session, principal, camera_id)
     given = data.model_fields_set
     if data.code is not None and data.code != camera.code:
@@ -119,8 +127,10 @@ def update_camera(session: Session, principal: Principal, camera_id: int, data: 
     if "stream_url" in given:  # null removes the URL
         camera.stream_url_encrypted = _encrypt(secret_key, data.stream_url)
     if data.model_options is not None:
-        merged = {**(camera.model_options or {}),
-                  **data.model_options.model_dump(mode="json", exclude_unset=True)}
+        merged = {
+            **(camera.model_options or {}),
+            **data.model_options.model_dump(mode="json", exclude_unset=True),
+        }
         camera.model_options = ModelOptions.model_validate(merged).model_dump(mode="json")
     for name in ("name", "analysis_fps", "blur_faces", "active"):
         value = getattr(data, name)
@@ -151,8 +161,9 @@ def list_zones(session: Session, principal: Principal, camera_id: int) -> list[Z
     return _sorted_zones(get_camera(session, principal, camera_id))
 
 
-def put_zones(session: Session, principal: Principal, camera_id: int,
-              zones: list[ZoneIn]) -> list[Zone]:
+def put_zones(
+    session: Session, principal: Principal, camera_id: int, zones: list[ZoneIn]
+) -> list[Zone]:
     """Replace the camera's whole zone set: everything is checked before anything changes."""
     camera = get_camera(session, principal, camera_id)
     counters = repo.counters_by_id(session, (z.counter_id for z in zones))
@@ -195,8 +206,9 @@ def put_zones(session: Session, principal: Principal, camera_id: int,
 # ---------------------------------------------------------------- vision worker config
 
 
-def camera_config(session: Session, principal: Principal, camera_id: int, *, secret_key: str,
-                  now: datetime) -> CameraConfig:
+def camera_config(
+    session: Session, principal: Principal, camera_id: int, *, secret_key: str, now: datetime
+) -> CameraConfig:
     camera = get_camera(session, principal, camera_id)
     outlet = camera.outlet
     today = now.astimezone(ZoneInfo(outlet.timezone)).date()
@@ -205,17 +217,19 @@ def camera_config(session: Session, principal: Principal, camera_id: int, *, sec
     zones = []
     for zone in _sorted_zones(camera):
         read = zone_read(zone)
-        zones.append(ConfigZone(
-            id=read.code,
-            kind=read.kind,
-            counter=zone.counter.code,
-            polygon=read.polygon,
-            anchor=read.anchor,
-            min_presence_s=read.min_presence_s,
-            unattended_after_s=read.unattended_after_s,
-            max_queue=read.max_queue,
-            wait_sla_s=read.wait_sla_s,
-        ))
+        zones.append(
+            ConfigZone(
+                id=read.code,
+                kind=read.kind,
+                counter=zone.counter.code,
+                polygon=read.polygon,
+                anchor=read.anchor,
+                min_presence_s=read.min_presence_s,
+                unattended_after_s=read.unattended_after_s,
+                max_queue=read.max_queue,
+                wait_sla_s=read.wait_sla_s,
+            )
+        )
     return CameraConfig(
         camera_id=camera.code,
         active=camera.active,

@@ -69,7 +69,7 @@ class GUID(TypeDecorator[uuid.UUID]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: GUID()}
+    type_annotation_map = {datetime: UTCDateTime(), uuid.UUID: GUID()}  # noqa: RUF012
 
 
 class TimestampMixin:

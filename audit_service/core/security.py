@@ -74,8 +74,12 @@ def decode_access_token(secret: str, token: str, *, now: datetime) -> AccessClai
             issuer=_ISSUER,
             # Time claims are checked against the injected clock below, never jwt's own wall
             # clock: otherwise a service clock ahead of the host's rejects fresh tokens (iat).
-            options={"require": ["exp", "sub", "sid", "typ"], "verify_exp": False,
-                     "verify_iat": False, "verify_nbf": False},
+            options={
+                "require": ["exp", "sub", "sid", "typ"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
         )
     except jwt.PyJWTError as exc:
         raise Unauthenticated("access token is invalid; log in again") from exc

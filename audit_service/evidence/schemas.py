@@ -17,8 +17,14 @@ Sha256 = Annotated[
     Field(pattern=SHA256_PATTERN, description="SHA-256 of the file's bytes, 64 hex digits"),
     AfterValidator(str.lower),
 ]
-Source = Annotated[str, Field(pattern=SOURCE_PATTERN, max_length=100,
-                              description='Where it came from: "upload", "camera:<code>", ...')]
+Source = Annotated[
+    str,
+    Field(
+        pattern=SOURCE_PATTERN,
+        max_length=100,
+        description='Where it came from: "upload", "camera:<code>", ...',
+    ),
+]
 Caption = Annotated[str, Field(max_length=500)]
 Purpose = Annotated[
     str,
@@ -45,10 +51,19 @@ class EvidenceRead(BaseModel):
     @classmethod
     def of(cls, item: EvidenceItem) -> EvidenceRead:
         blob = item.blob
-        return cls(id=item.id, outlet_id=item.outlet_id, sha256=item.sha256,
-                   content_type=blob.content_type, size_bytes=blob.size_bytes, width=blob.width,
-                   height=blob.height, source=item.source, caption=item.caption,
-                   uploaded_by_id=item.uploaded_by_id, created_at=item.created_at)
+        return cls(
+            id=item.id,
+            outlet_id=item.outlet_id,
+            sha256=item.sha256,
+            content_type=blob.content_type,
+            size_bytes=blob.size_bytes,
+            width=blob.width,
+            height=blob.height,
+            source=item.source,
+            caption=item.caption,
+            uploaded_by_id=item.uploaded_by_id,
+            created_at=item.created_at,
+        )
 
 
 class EvidencePage(BaseModel):

@@ -92,11 +92,19 @@ class EvidenceStore(Protocol):
 
     def stat(self, sha256: str) -> StoredObject | None: ...
 
-    def presigned_get(self, sha256: str, *, ttl_s: int, content_type: str,
-                      now: datetime | None = None) -> str: ...
+    def presigned_get(
+        self, sha256: str, *, ttl_s: int, content_type: str, now: datetime | None = None
+    ) -> str: ...
 
-    def presigned_put(self, sha256: str, *, ttl_s: int, content_type: str, uploader_id: int,
-                      now: datetime | None = None) -> str:
+    def presigned_put(
+        self,
+        sha256: str,
+        *,
+        ttl_s: int,
+        content_type: str,
+        uploader_id: int,
+        now: datetime | None = None,
+    ) -> str:
         """A URL the uploader PUTs the bytes to; they land in the upload area, not in objects."""
 
     def read_upload(self, sha256: str, *, uploader_id: int, max_bytes: int) -> bytes | None:
@@ -119,8 +127,14 @@ class LocalEvidenceStore:
     :meth:`verify` (HMAC over method, key, expiry, content type and, for PUT, the uploader).
     """
 
-    def __init__(self, root: Path, *, signing_key: str, base_url: str,
-                 clock_s: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        signing_key: str,
+        base_url: str,
+        clock_s: Callable[[], float] | None = None,
+    ) -> None:
         self.root = Path(root)
         self._key = hashlib.sha256(("auditlens-local-urls:" + signing_key).encode()).digest()
         self.base_url = base_url.rstrip("/")
@@ -172,8 +186,14 @@ class LocalEvidenceStore:
 
     # ------------------------------------------------------------ signed URLs
 
-    def sign(self, method: str, sha256: str, expires: int, content_type: str,
-             uploader_id: int | None = None) -> str:
+    def sign(
+        self,
+        method: str,
+        sha256: str,
+        expires: int,
+        content_type: str,
+        uploader_id: int | None = None,
+    ) -> str:
         who = "" if uploader_id is None else str(uploader_id)
         msg = f"{method}\n{sha256}\n{expires}\n{content_type}\n{who}".encode()
         return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
@@ -181,8 +201,17 @@ class LocalEvidenceStore:
     def expired(self, expires: int, *, now_s: float | None = None) -> bool:
         return expires < (self._now_s() if now_s is None else now_s)
 
-    def verify(self, method: str, sha256: str, expires: int, content_type: str, sig: str, *,
-               uploader_id: int | None = None, now_s: float | None = None) -> bool:
+    def verify(
+        self,
+        method: str,
+        sha256: str,
+        expires: int,
+        content_type: str,
+        sig: str,
+        *,
+        uploader_id: int | None = None,
+        now_s: float | None = None,
+    ) -> bool:
         """True if the URL was signed by this store for exactly these values and is unexpired."""
         if self.expired(expires, now_s=now_s):
             return False
@@ -190,8 +219,15 @@ class LocalEvidenceStore:
         # Bytes, not str: compare_digest refuses non-ASCII str, and sig comes from the client.
         return hmac.compare_digest(expected.encode(), sig.encode("utf-8", "replace"))
 
-    def _url(self, method: str, sha256: str, ttl_s: int, content_type: str,
-             now: datetime | None, uploader_id: int | None = None) -> str:
+    def _url(
+        self,
+        method: str,
+        sha256: str,
+        ttl_s: int,
+        content_type: str,
+        now: datetime | None,
+        uploader_id: int | None = None,
+    ) -> str:
         _check_sha(sha256)
         expires = _epoch(now, self._now_s) + ttl_s
         params: dict[str, object] = {"expires": expires, "ct": content_type}
@@ -200,12 +236,20 @@ class LocalEvidenceStore:
         params["sig"] = self.sign(method, sha256, expires, content_type, uploader_id)
         return f"{self.base_url}/api/v1/evidence/blobs/{sha256}?{urlencode(params)}"
 
-    def presigned_get(self, sha256: str, *, ttl_s: int, content_type: str,
-                      now: datetime | None = None) -> str:
+    def presigned_get(
+        self, sha256: str, *, ttl_s: int, content_type: str, now: datetime | None = None
+    ) -> str:
         return self._url("GET", sha256, ttl_s, content_type, now)
 
-    def presigned_put(self, sha256: str, *, ttl_s: int, content_type: str, uploader_id: int,
-                      now: datetime | None = None) -> str:
+    def presigned_put(
+        self,
+        sha256: str,
+        *,
+        ttl_s: int,
+        content_type: str,
+        uploader_id: int,
+        now: datetime | None = None,
+    ) -> str:
         return self._url("PUT", sha256, ttl_s, content_type, now, uploader_id)
 
     # ------------------------------------------------------------ upload area
@@ -252,8 +296,7 @@ def _default_http_client(secure: bool):  # type: ignore[no-untyped-def]
         maxsize=10,
         cert_reqs="CERT_REQUIRED" if secure else "CERT_NONE",
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
-        retries=urllib3.Retry(total=2, backoff_factor=0.2,
-                              status_forcelist=[500, 502, 503, 504]),
+        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
     )
 
 
@@ -281,17 +324,27 @@ class S3EvidenceStore:
         self.bucket = bucket
         self.endpoint = endpoint
         # A region given up front: presigning needs no network round trip.
-        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key,
-                            secure=secure, region=region,
-                            http_client=http_client or _default_http_client(secure))
+        self.client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=http_client or _default_http_client(secure),
+        )
         # Browsers and phones may reach the store under another name than the API does
         # (e.g. "minio:9000" inside compose): URLs are signed for the public endpoint.
         self.presign_client = self.client
         if public_endpoint:
             public_secure = public_endpoint.startswith("https://")
             host = public_endpoint.split("://", 1)[-1].rstrip("/")
-            self.presign_client = Minio(host, access_key=access_key, secret_key=secret_key,
-                                        secure=public_secure, region=region)
+            self.presign_client = Minio(
+                host,
+                access_key=access_key,
+                secret_key=secret_key,
+                secure=public_secure,
+                region=region,
+            )
         self._create_bucket = create_bucket
         self._bucket_ready = False
 
@@ -324,21 +377,30 @@ class S3EvidenceStore:
         from minio.commonconfig import ENABLED, Filter
         from minio.lifecycleconfig import Expiration, LifecycleConfig, Rule
 
-        rule = Rule(ENABLED, rule_filter=Filter(prefix="uploads/"),
-                    rule_id="auditlens-expire-abandoned-uploads",
-                    expiration=Expiration(days=UPLOAD_AREA_TTL_DAYS))
+        rule = Rule(
+            ENABLED,
+            rule_filter=Filter(prefix="uploads/"),
+            rule_id="auditlens-expire-abandoned-uploads",
+            expiration=Expiration(days=UPLOAD_AREA_TTL_DAYS),
+        )
         try:
             self.client.set_bucket_lifecycle(self.bucket, LifecycleConfig([rule]))
         except Exception as exc:  # not fatal: uploads are discarded on complete anyway
-            log.warning("could not set the upload-area lifecycle rule",
-                        extra={"ctx_bucket": self.bucket, "ctx_error": str(exc)[:300]})
+            log.warning(
+                "could not set the upload-area lifecycle rule",
+                extra={"ctx_bucket": self.bucket, "ctx_error": str(exc)[:300]},
+            )
 
     def _put_key(self, key: str, data: bytes, content_type: str, sha256: str) -> None:
         self._ensure_bucket()
         try:
             self.client.put_object(
-                self.bucket, key, io.BytesIO(data), len(data),
-                content_type=content_type, metadata={"sha256": sha256},
+                self.bucket,
+                key,
+                io.BytesIO(data),
+                len(data),
+                content_type=content_type,
+                metadata={"sha256": sha256},
             )
         except Exception as exc:
             raise self._unavailable(exc) from exc
@@ -391,27 +453,50 @@ class S3EvidenceStore:
     def stat(self, sha256: str) -> StoredObject | None:
         return self._stat_key(object_key(sha256))
 
-    def _presign(self, method: str, key: str, ttl_s: int, now: datetime | None,
-                 response_headers: dict[str, str] | None = None) -> str:
+    def _presign(
+        self,
+        method: str,
+        key: str,
+        ttl_s: int,
+        now: datetime | None,
+        response_headers: dict[str, str] | None = None,
+    ) -> str:
         self._ensure_bucket()
         try:
             return self.presign_client.get_presigned_url(
-                method, self.bucket, key, expires=timedelta(seconds=ttl_s),
+                method,
+                self.bucket,
+                key,
+                expires=timedelta(seconds=ttl_s),
                 response_headers=response_headers,
                 request_date=(now or datetime.now(UTC)).astimezone(UTC),
             )
         except Exception as exc:
             raise self._unavailable(exc) from exc
 
-    def presigned_get(self, sha256: str, *, ttl_s: int, content_type: str,
-                      now: datetime | None = None) -> str:
-        return self._presign("GET", object_key(sha256), ttl_s, now, {
-            "response-content-type": content_type,
-            "response-cache-control": "private, no-store",
-        })
+    def presigned_get(
+        self, sha256: str, *, ttl_s: int, content_type: str, now: datetime | None = None
+    ) -> str:
+        return self._presign(
+            "GET",
+            object_key(sha256),
+            ttl_s,
+            now,
+            {
+                "response-content-type": content_type,
+                "response-cache-control": "private, no-store",
+            },
+        )
 
-    def presigned_put(self, sha256: str, *, ttl_s: int, content_type: str, uploader_id: int,
-                      now: datetime | None = None) -> str:
+    def presigned_put(
+        self,
+        sha256: str,
+        *,
+        ttl_s: int,
+        content_type: str,
+        uploader_id: int,
+        now: datetime | None = None,
+    ) -> str:
         return self._presign("PUT", upload_key(sha256, uploader_id), ttl_s, now)
 
     def read_upload(self, sha256: str, *, uploader_id: int, max_bytes: int) -> bytes | None:

@@ -45,7 +45,7 @@ class EvidenceItem(Base):
 
 
 class EvidenceAccess(Base):
-    """One minted view URL. Append-only: no route updates or deletes it, and a trigger forbids it."""
+    """One minted view URL. Append-only: no route changes it, and a trigger forbids it."""
 
     __tablename__ = "evidence_access_log"
 

@@ -43,9 +43,7 @@ class Outlet(TimestampMixin, Base):
     opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     region: Mapped[Region] = relationship(back_populates="outlets")
-    counters: Mapped[list[Counter]] = relationship(
-        back_populates="outlet", order_by="Counter.code"
-    )
+    counters: Mapped[list[Counter]] = relationship(back_populates="outlet", order_by="Counter.code")
     hours_exceptions: Mapped[list[OutletHoursException]] = relationship(
         back_populates="outlet", order_by="OutletHoursException.day", cascade="all, delete-orphan"
     )

@@ -20,10 +20,12 @@ def intervals_on(
     exceptions: Mapping[date, Sequence[Mapping[str, Any]] | None],
 ) -> list[tuple[time, time, bool]]:
     """The (opens, closes, extended) intervals of one local date. Exceptions win; None = closed."""
-    chosen = (exceptions[day] or []) if day in exceptions else weekly.get(
-        WEEKDAYS[day.weekday()], [])
-    return [(_parse(i["opens"]), _parse(i["closes"]), bool(i.get("extended", False)))
-            for i in chosen]
+    chosen = (
+        (exceptions[day] or []) if day in exceptions else weekly.get(WEEKDAYS[day.weekday()], [])
+    )
+    return [
+        (_parse(i["opens"]), _parse(i["closes"]), bool(i.get("extended", False))) for i in chosen
+    ]
 
 
 def is_open(

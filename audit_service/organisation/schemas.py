@@ -22,9 +22,7 @@ CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
 
 
 # Wall-clock times carry no offset (JSON Schema's "time" format would demand one): "HH:MM".
-LocalTime = Annotated[
-    str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])
-]
+LocalTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["09:00"])]
 
 
 class HoursInterval(BaseModel):
@@ -63,19 +61,15 @@ class WeeklyHours(BaseModel):
 
     @field_validator(*WEEKDAYS)
     @classmethod
-    def _day_does_not_overlap(cls, intervals: list[HoursInterval],
-                              info: ValidationInfo) -> list[HoursInterval]:
+    def _day_does_not_overlap(
+        cls, intervals: list[HoursInterval], info: ValidationInfo
+    ) -> list[HoursInterval]:
         # A field validator (not a model one) so the error's path names the day.
         _no_overlap(intervals, str(info.field_name))
         return intervals
 
     def to_json(self) -> dict[str, list[dict[str, object]]]:
-        return {
-            day: [
-                i.model_dump() for i in getattr(self, day)
-            ]
-            for day in WEEKDAYS
-        }
+        return {day: [i.model_dump() for i in getattr(self, day)] for day in WEEKDAYS}
 
 
 def _valid_timezone(value: str) -> str:

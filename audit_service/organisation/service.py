@@ -46,8 +46,9 @@ def create_region(session: Session, data: RegionCreate) -> Region:
     return region
 
 
-def update_region(session: Session, principal: Principal, region_id: int,
-                  data: RegionUpdate) -> Region:
+def update_region(
+    session: Session, principal: Principal, region_id: int, data: RegionUpdate
+) -> Region:
     region = get_region(session, principal, region_id)
     if data.name is not None:
         region.name = data.name
@@ -58,8 +59,9 @@ def update_region(session: Session, principal: Principal, region_id: int,
 # ---------------------------------------------------------------- outlets
 
 
-def list_outlets(session: Session, principal: Principal, *, region_id: int | None = None
-                 ) -> list[Outlet]:
+def list_outlets(
+    session: Session, principal: Principal, *, region_id: int | None = None
+) -> list[Outlet]:
     return repo.list_outlets(session, principal, region_id=region_id)
 
 
@@ -95,8 +97,9 @@ def create_outlet(session: Session, data: OutletCreate) -> Outlet:
     return outlet
 
 
-def update_outlet(session: Session, principal: Principal, outlet_id: int,
-                  data: OutletUpdate) -> Outlet:
+def update_outlet(
+    session: Session, principal: Principal, outlet_id: int, data: OutletUpdate
+) -> Outlet:
     outlet = get_outlet(session, principal, outlet_id)
     fields = data.model_dump(exclude_unset=True, exclude={"opening_hours"})
     if fields.get("region_id") is not None:
@@ -110,14 +113,16 @@ def update_outlet(session: Session, principal: Principal, outlet_id: int,
     return outlet
 
 
-def list_hours_exceptions(session: Session, principal: Principal, outlet_id: int, *,
-                          start: date | None, end: date | None) -> list[OutletHoursException]:
+def list_hours_exceptions(
+    session: Session, principal: Principal, outlet_id: int, *, start: date | None, end: date | None
+) -> list[OutletHoursException]:
     get_outlet(session, principal, outlet_id)
     return repo.hours_exceptions(session, outlet_id, start=start, end=end)
 
 
-def put_hours_exception(session: Session, principal: Principal, outlet_id: int, day: date,
-                        data: HoursExceptionPut) -> OutletHoursException:
+def put_hours_exception(
+    session: Session, principal: Principal, outlet_id: int, day: date, data: HoursExceptionPut
+) -> OutletHoursException:
     get_outlet(session, principal, outlet_id)
     row = repo.hours_exception(session, outlet_id, day)
     if row is None:
@@ -130,8 +135,9 @@ def put_hours_exception(session: Session, principal: Principal, outlet_id: int, 
     return row
 
 
-def delete_hours_exception(session: Session, principal: Principal, outlet_id: int,
-                           day: date) -> None:
+def delete_hours_exception(
+    session: Session, principal: Principal, outlet_id: int, day: date
+) -> None:
     get_outlet(session, principal, outlet_id)
     row = repo.hours_exception(session, outlet_id, day)
     if row is None:
@@ -144,8 +150,7 @@ def exceptions_map(rows: list[OutletHoursException]) -> dict[date, list[dict] | 
     return {r.day: (None if r.closed else r.intervals) for r in rows}
 
 
-def open_status(session: Session, principal: Principal, outlet_id: int,
-                at: datetime) -> OpenStatus:
+def open_status(session: Session, principal: Principal, outlet_id: int, at: datetime) -> OpenStatus:
     if at.tzinfo is None:
         raise InvalidInput("at: give a time zone, e.g. 2026-11-20T09:30:00+08:00", field="at")
     outlet = get_outlet(session, principal, outlet_id)
@@ -153,12 +158,15 @@ def open_status(session: Session, principal: Principal, outlet_id: int,
         local = at.astimezone(ZoneInfo(outlet.timezone))
     except OverflowError as exc:
         # e.g. 9999-12-31T23:00-14:00: the outlet's local time falls off the calendar.
-        raise InvalidInput("at: the instant is outside the supported calendar range "
-                           "(years 1 to 9999 in the outlet's time zone and in UTC)",
-                           field="at") from exc
+        raise InvalidInput(
+            "at: the instant is outside the supported calendar range "
+            "(years 1 to 9999 in the outlet's time zone and in UTC)",
+            field="at",
+        ) from exc
     rows = repo.hours_exceptions(session, outlet.id, start=local.date(), end=local.date())
-    is_open = hours.is_open(at, timezone=outlet.timezone, weekly=outlet.opening_hours,
-                            exceptions=exceptions_map(rows))
+    is_open = hours.is_open(
+        at, timezone=outlet.timezone, weekly=outlet.opening_hours, exceptions=exceptions_map(rows)
+    )
     return OpenStatus(outlet_id=outlet.id, at=at, local_time=local.isoformat(), open=is_open)
 
 
@@ -178,8 +186,9 @@ def get_counter(session: Session, principal: Principal, counter_id: int) -> Coun
     return counter
 
 
-def create_counter(session: Session, principal: Principal, outlet_id: int,
-                   data: CounterCreate) -> Counter:
+def create_counter(
+    session: Session, principal: Principal, outlet_id: int, data: CounterCreate
+) -> Counter:
     get_outlet(session, principal, outlet_id)
     if repo.counter_by_code(session, outlet_id, data.code):
         raise Conflict(f"counter code '{data.code}' already exists in outlet {outlet_id}")
@@ -189,8 +198,9 @@ def create_counter(session: Session, principal: Principal, outlet_id: int,
     return counter
 
 
-def update_counter(session: Session, principal: Principal, counter_id: int,
-                   data: CounterUpdate) -> Counter:
+def update_counter(
+    session: Session, principal: Principal, counter_id: int, data: CounterUpdate
+) -> Counter:
     counter = get_counter(session, principal, counter_id)
     for name, value in data.model_dump(exclude_unset=True).items():
         if value is not None:

@@ -24,8 +24,11 @@ def visible(query: Select, principal: Principal) -> Select:  # type: ignore[type
     return in_scope(query, principal, Shift.outlet_id)
 
 
-def overlapping(query: Select, start: datetime | None, end: datetime | None  # type: ignore[type-arg]
-                ) -> Select:  # type: ignore[type-arg]
+def overlapping(
+    query: Select,
+    start: datetime | None,
+    end: datetime | None,  # type: ignore[type-arg]
+) -> Select:  # type: ignore[type-arg]
     """Shifts that overlap [start, end): half-open, so back-to-back shifts do not overlap."""
     if start is not None:
         query = query.where(Shift.ends_at > start)
@@ -34,9 +37,18 @@ def overlapping(query: Select, start: datetime | None, end: datetime | None  # t
     return query
 
 
-def list_shifts(session: Session, principal: Principal, *, outlet_id: int | None,
-                staff_id: int | None, counter_id: int | None, start: datetime | None,
-                end: datetime | None, limit: int, offset: int) -> list[Shift]:
+def list_shifts(
+    session: Session,
+    principal: Principal,
+    *,
+    outlet_id: int | None,
+    staff_id: int | None,
+    counter_id: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    offset: int,
+) -> list[Shift]:
     query = visible(select(Shift).options(selectinload(Shift.staff)), principal)
     query = overlapping(query, start, end)
     if outlet_id is not None:
@@ -49,23 +61,41 @@ def list_shifts(session: Session, principal: Principal, *, outlet_id: int | None
     return list(session.scalars(query))
 
 
-def staff_shifts_overlapping(session: Session, staff_ids: Iterable[int], start: datetime,
-                             end: datetime) -> list[Shift]:
+def staff_shifts_overlapping(
+    session: Session, staff_ids: Iterable[int], start: datetime, end: datetime
+) -> list[Shift]:
     out: list[Shift] = []
     for batch in chunks(sorted(set(staff_ids))):
-        out.extend(session.scalars(overlapping(
-            select(Shift).options(selectinload(Shift.outlet))
-            .where(Shift.staff_id.in_(batch)), start, end).order_by(Shift.starts_at)))
+        out.extend(
+            session.scalars(
+                overlapping(
+                    select(Shift)
+                    .options(selectinload(Shift.outlet))
+                    .where(Shift.staff_id.in_(batch)),
+                    start,
+                    end,
+                ).order_by(Shift.starts_at)
+            )
+        )
     return out
 
 
-def counter_shifts_overlapping(session: Session, counter_ids: Iterable[int], start: datetime,
-                               end: datetime) -> list[Shift]:
+def counter_shifts_overlapping(
+    session: Session, counter_ids: Iterable[int], start: datetime, end: datetime
+) -> list[Shift]:
     out: list[Shift] = []
     for batch in chunks(sorted(set(counter_ids))):
-        out.extend(session.scalars(overlapping(
-            select(Shift).options(selectinload(Shift.staff))
-            .where(Shift.counter_id.in_(batch)), start, end).order_by(Shift.starts_at)))
+        out.extend(
+            session.scalars(
+                overlapping(
+                    select(Shift)
+                    .options(selectinload(Shift.staff))
+                    .where(Shift.counter_id.in_(batch)),
+                    start,
+                    end,
+                ).order_by(Shift.starts_at)
+            )
+        )
     return out
 
 
@@ -83,9 +113,15 @@ def shared_counter_map(session: Session, shifts: list[Shift]) -> dict[int, list[
     hi = max(s.ends_at for s in mine)
     per_counter: dict[int, list[tuple[datetime, datetime, int]]] = {}
     for batch in chunks(sorted({s.counter_id for s in mine})):  # type: ignore[type-var]
-        rows = session.execute(overlapping(
-            select(Shift.counter_id, Shift.starts_at, Shift.ends_at, Shift.id)
-            .where(Shift.counter_id.in_(batch)), lo, hi))
+        rows = session.execute(
+            overlapping(
+                select(Shift.counter_id, Shift.starts_at, Shift.ends_at, Shift.id).where(
+                    Shift.counter_id.in_(batch)
+                ),
+                lo,
+                hi,
+            )
+        )
         for counter_id, starts_at, ends_at, shift_id in rows:
             per_counter.setdefault(counter_id, []).append((starts_at, ends_at, shift_id))
     out: dict[int, list[int]] = {}
@@ -107,8 +143,9 @@ def shared_counter_map(session: Session, shifts: list[Shift]) -> dict[int, list[
 def outlets_by_codes(session: Session, codes: Iterable[str]) -> dict[str, Outlet]:
     found: dict[str, Outlet] = {}
     for batch in chunks(sorted(set(codes))):
-        found.update({o.code: o for o in session.scalars(select(Outlet)
-                                                         .where(Outlet.code.in_(batch)))})
+        found.update(
+            {o.code: o for o in session.scalars(select(Outlet).where(Outlet.code.in_(batch)))}
+        )
     return found
 
 

@@ -27,8 +27,11 @@ Writer = Requires(Permission.roster_write)
 OptionalId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-@router.get("/shifts", response_model=list[ShiftRead],
-            summary="Shifts in scope that overlap [start, end) (staff role: own shifts only)")
+@router.get(
+    "/shifts",
+    response_model=list[ShiftRead],
+    summary="Shifts in scope that overlap [start, end) (staff role: own shifts only)",
+)
 def list_shifts(
     caller: Reader,
     session: SessionDep,
@@ -40,13 +43,25 @@ def list_shifts(
     limit: int = Query(500, ge=1, le=5000),
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> list[ShiftRead]:
-    return service.list_shifts(session, caller, outlet_id=outlet_id, staff_id=staff_id,
-                               counter_id=counter_id, start=start, end=end, limit=limit,
-                               offset=offset)
+    return service.list_shifts(
+        session,
+        caller,
+        outlet_id=outlet_id,
+        staff_id=staff_id,
+        counter_id=counter_id,
+        start=start,
+        end=end,
+        limit=limit,
+        offset=offset,
+    )
 
 
-@router.post("/shifts", response_model=ShiftRead, status_code=status.HTTP_201_CREATED,
-             responses={409: {"description": "the person already has an overlapping shift"}})
+@router.post(
+    "/shifts",
+    response_model=ShiftRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={409: {"description": "the person already has an overlapping shift"}},
+)
 def create_shift(body: ShiftCreate, caller: Writer, session: SessionDep) -> ShiftRead:
     return service.create_shift(session, caller, body)
 
@@ -61,8 +76,11 @@ def delete_shift(shift_id: IdPath, caller: Writer, session: SessionDep) -> None:
     service.delete_shift(session, caller, shift_id)
 
 
-@router.get("/roster/conflicts", response_model=list[CounterConflict],
-            summary="Periods when two or more people are on one counter (allowed, flagged)")
+@router.get(
+    "/roster/conflicts",
+    response_model=list[CounterConflict],
+    summary="Periods when two or more people are on one counter (allowed, flagged)",
+)
 def conflicts(
     caller: Reader,
     session: SessionDep,
@@ -81,8 +99,12 @@ _IMPORT_DOC = (service.__doc__ or "").split("Roster CSV", 1)[-1]
     response_model=RosterImportReport,
     summary="Import shifts from a CSV file: all rows or none",
     description="Roster CSV" + _IMPORT_DOC,
-    responses={422: {"description": "the file has errors; nothing was stored. The body is "
-                                    "{error, detail} plus the report fields"}},
+    responses={
+        422: {
+            "description": "the file has errors; nothing was stored. The body is "
+            "{error, detail} plus the report fields"
+        }
+    },
 )
 def import_roster(
     caller: Writer,
@@ -100,6 +122,9 @@ def import_roster(
             where = f" (first: row {first.row}"
             where += f", column {first.column})" if first.column else ")"
         body: dict[str, Any] = report.model_dump(mode="json")
-        raise InvalidInput(f"roster import failed with {report.errors_total} error(s){where}; "
-                           "nothing was imported", extra=body)
+        raise InvalidInput(
+            f"roster import failed with {report.errors_total} error(s){where}; "
+            "nothing was imported",
+            extra=body,
+        )
     return report

@@ -16,28 +16,35 @@ MAX_TIME = datetime(2100, 1, 1, tzinfo=UTC)
 def time_in_range(value: datetime) -> datetime:
     # Bounded so converting to UTC can never overflow (and typos like year 20026 stand out).
     if not MIN_TIME.year <= value.year < MAX_TIME.year:
-        raise ValueError(f"{value.isoformat()} is out of range; use a time between the years "
-                         f"{MIN_TIME.year} and {MAX_TIME.year - 1}")
+        raise ValueError(
+            f"{value.isoformat()} is out of range; use a time between the years "
+            f"{MIN_TIME.year} and {MAX_TIME.year - 1}"
+        )
     return value
 
 
 ShiftTime = Annotated[AwareDatetime, AfterValidator(time_in_range)]
 
 
-def check_shift(role: ShiftRole, counter_given: bool, starts_at: datetime,
-                ends_at: datetime) -> None:
+def check_shift(
+    role: ShiftRole, counter_given: bool, starts_at: datetime, ends_at: datetime
+) -> None:
     if role is ShiftRole.counter and not counter_given:
-        raise ValueError("counter_id is required for a 'counter' shift (or use role "
-                         "'lobby_manager')")
+        raise ValueError(
+            "counter_id is required for a 'counter' shift (or use role 'lobby_manager')"
+        )
     if role is ShiftRole.lobby_manager and counter_given:
         raise ValueError("counter_id must be null for a 'lobby_manager' shift")
     if ends_at <= starts_at:
-        raise ValueError(f"ends_at ({ends_at.isoformat()}) must be after starts_at "
-                         f"({starts_at.isoformat()})")
+        raise ValueError(
+            f"ends_at ({ends_at.isoformat()}) must be after starts_at ({starts_at.isoformat()})"
+        )
     if ends_at - starts_at > MAX_SHIFT:
         hours = (ends_at - starts_at).total_seconds() / 3600
-        raise ValueError(f"a shift lasts at most {MAX_SHIFT.total_seconds() / 3600:.0f} h; "
-                         f"this one lasts {hours:.1f} h - split it into several shifts")
+        raise ValueError(
+            f"a shift lasts at most {MAX_SHIFT.total_seconds() / 3600:.0f} h; "
+            f"this one lasts {hours:.1f} h - split it into several shifts"
+        )
 
 
 class ShiftCreate(BaseModel):
@@ -45,8 +52,9 @@ class ShiftCreate(BaseModel):
     staff_id: DbId
     outlet_id: DbId
     role: ShiftRole = Field(description="'counter' (needs counter_id) or 'lobby_manager'")
-    counter_id: DbId | None = Field(None, description="A counter of the outlet; null for "
-                                                      "lobby_manager")
+    counter_id: DbId | None = Field(
+        None, description="A counter of the outlet; null for lobby_manager"
+    )
     starts_at: ShiftTime = Field(description="With an offset, e.g. 2026-11-20T09:00:00+08:00")
     ends_at: ShiftTime = Field(description="After starts_at, at most 16 h later")
 
@@ -66,8 +74,9 @@ class ShiftRead(BaseModel):
     starts_at: datetime
     ends_at: datetime
     import_batch: str | None
-    shared_counter: bool = Field(description="Someone else is on the same counter for at "
-                                             "least part of this shift")
+    shared_counter: bool = Field(
+        description="Someone else is on the same counter for at least part of this shift"
+    )
     shared_counter_with: list[int] = Field(description="Ids of those other shifts")
     created_at: datetime
 
@@ -84,8 +93,9 @@ class CounterConflict(BaseModel):
 
 
 class ImportIssue(BaseModel):
-    row: int | None = Field(description="Row as a spreadsheet shows it (the header is row 1); "
-                                        "null for the whole file")
+    row: int | None = Field(
+        description="Row as a spreadsheet shows it (the header is row 1); null for the whole file"
+    )
     column: str | None = Field(description="Column name; null for the whole row or file")
     message: str
 

@@ -101,28 +101,33 @@ def _local_days(start: datetime, end: datetime, tz: str) -> list[date]:
     return [first] if first == last else [first, last]
 
 
-def _reachable(principal: Principal | None, staff: Staff,
-               history: list[StaffAssignment]) -> bool:
+def _reachable(principal: Principal | None, staff: Staff, history: list[StaffAssignment]) -> bool:
     """Whether the caller may roster this person at all (else they are 'not found')."""
     if principal is None or principal.outlet_ids is None:
         return True
     if principal.is_staff_only:
         return staff.id == principal.staff_id
     return principal.sees_outlet(staff.outlet_id) or any(
-        principal.sees_outlet(a.outlet_id) for a in history)
+        principal.sees_outlet(a.outlet_id) for a in history
+    )
 
 
-def _placement_problem(staff: Staff, history: list[StaffAssignment], outlet: Outlet,
-                       start: datetime, end: datetime) -> str | None:
+def _placement_problem(
+    staff: Staff, history: list[StaffAssignment], outlet: Outlet, start: datetime, end: datetime
+) -> str | None:
     for day in _local_days(start, end, outlet.timezone):
         if day < staff.active_from or (staff.active_to is not None and day > staff.active_to):
             until = staff.active_to.isoformat() if staff.active_to else "open-ended"
-            return (f"employee '{staff.employee_no}' is not employed on {day.isoformat()} "
-                    f"(active {staff.active_from.isoformat()} to {until})")
+            return (
+                f"employee '{staff.employee_no}' is not employed on {day.isoformat()} "
+                f"(active {staff.active_from.isoformat()} to {until})"
+            )
         if not staff_repo.covers(history, outlet.id, day):
-            return (f"employee '{staff.employee_no}' is not assigned to outlet '{outlet.code}' "
-                    f"on {day.isoformat()} per their outlet history; record a transfer first "
-                    f"(POST /api/v1/staff/{staff.id}/transfer)")
+            return (
+                f"employee '{staff.employee_no}' is not assigned to outlet '{outlet.code}' "
+                f"on {day.isoformat()} per their outlet history; record a transfer first "
+                f"(POST /api/v1/staff/{staff.id}/transfer)"
+            )
     return None
 
 
@@ -138,11 +143,20 @@ def _can_see(principal: Principal, shift: Shift) -> bool:
 def _reads(session: Session, shifts: list[Shift]) -> list[ShiftRead]:
     shared = repo.shared_counter_map(session, shifts)
     return [
-        ShiftRead(id=s.id, staff_id=s.staff_id, employee_no=s.staff.employee_no,
-                  outlet_id=s.outlet_id, counter_id=s.counter_id, role=s.role,
-                  starts_at=s.starts_at, ends_at=s.ends_at, import_batch=s.import_batch,
-                  shared_counter=bool(shared.get(s.id)), shared_counter_with=shared.get(s.id, []),
-                  created_at=s.created_at)
+        ShiftRead(
+            id=s.id,
+            staff_id=s.staff_id,
+            employee_no=s.staff.employee_no,
+            outlet_id=s.outlet_id,
+            counter_id=s.counter_id,
+            role=s.role,
+            starts_at=s.starts_at,
+            ends_at=s.ends_at,
+            import_batch=s.import_batch,
+            shared_counter=bool(shared.get(s.id)),
+            shared_counter_with=shared.get(s.id, []),
+            created_at=s.created_at,
+        )
         for s in shifts
     ]
 
@@ -152,8 +166,9 @@ def _check_window(start: datetime | None, end: datetime | None) -> None:
         if value is None:
             continue
         if value.tzinfo is None:
-            raise InvalidInput(f"{name}: give a time zone, e.g. 2026-11-20T00:00:00+08:00",
-                               field=name)
+            raise InvalidInput(
+                f"{name}: give a time zone, e.g. 2026-11-20T00:00:00+08:00", field=name
+            )
         try:
             time_in_range(value)
         except ValueError as exc:
@@ -162,14 +177,30 @@ def _check_window(start: datetime | None, end: datetime | None) -> None:
         raise InvalidInput("end must be after start", field="end")
 
 
-def list_shifts(session: Session, principal: Principal, *, outlet_id: int | None = None,
-                staff_id: int | None = None, counter_id: int | None = None,
-                start: datetime | None = None, end: datetime | None = None, limit: int = 500,
-                offset: int = 0) -> list[ShiftRead]:
+def list_shifts(
+    session: Session,
+    principal: Principal,
+    *,
+    outlet_id: int | None = None,
+    staff_id: int | None = None,
+    counter_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 500,
+    offset: int = 0,
+) -> list[ShiftRead]:
     _check_window(start, end)
-    shifts = repo.list_shifts(session, principal, outlet_id=outlet_id, staff_id=staff_id,
-                              counter_id=counter_id, start=start, end=end, limit=limit,
-                              offset=offset)
+    shifts = repo.list_shifts(
+        session,
+        principal,
+        outlet_id=outlet_id,
+        staff_id=staff_id,
+        counter_id=counter_id,
+        start=start,
+        end=end,
+        limit=limit,
+        offset=offset,
+    )
     return _reads(session, shifts)
 
 
@@ -193,12 +224,17 @@ def create_shift(session: Session, principal: Principal, data: ShiftCreate) -> S
     if data.counter_id is not None:
         counter = session.get(Counter, data.counter_id)
         if counter is None or counter.outlet_id != outlet.id:
-            raise InvalidInput(f"counter_id: counter {data.counter_id} not found in outlet "
-                               f"'{outlet.code}'; give one of that outlet's counters",
-                               field="counter_id")
+            raise InvalidInput(
+                f"counter_id: counter {data.counter_id} not found in outlet "
+                f"'{outlet.code}'; give one of that outlet's counters",
+                field="counter_id",
+            )
         if not counter.active:
-            raise InvalidInput(f"counter_id: counter '{counter.code}' of outlet '{outlet.code}' "
-                               "is inactive; activate it or pick another", field="counter_id")
+            raise InvalidInput(
+                f"counter_id: counter '{counter.code}' of outlet '{outlet.code}' "
+                "is inactive; activate it or pick another",
+                field="counter_id",
+            )
     # Locked until commit (PostgreSQL), so two concurrent writers cannot double-book a person.
     staff = staff_repo.lock_staff(session, data.staff_id)
     history = staff_repo.assignments(session, staff.id) if staff else []
@@ -218,8 +254,14 @@ def create_shift(session: Session, principal: Principal, data: ShiftCreate) -> S
             "on two shifts at once - change the times or delete the other shift",
             extra={"conflicting_shift_ids": [c.id for c in clashes]},
         )
-    shift = Shift(staff_id=staff.id, outlet_id=outlet.id, counter_id=data.counter_id,
-                  role=data.role, starts_at=data.starts_at, ends_at=data.ends_at)
+    shift = Shift(
+        staff_id=staff.id,
+        outlet_id=outlet.id,
+        counter_id=data.counter_id,
+        role=data.role,
+        starts_at=data.starts_at,
+        ends_at=data.ends_at,
+    )
     session.add(shift)
     session.flush()
     return _reads(session, [shift])[0]
@@ -230,20 +272,28 @@ def delete_shift(session: Session, principal: Principal, shift_id: int) -> None:
     session.flush()
 
 
-def conflicts(session: Session, principal: Principal, *, outlet_id: int, start: datetime,
-              end: datetime) -> list[CounterConflict]:
+def conflicts(
+    session: Session, principal: Principal, *, outlet_id: int, start: datetime, end: datetime
+) -> list[CounterConflict]:
     """Periods in [start, end) during which two or more people are on one counter."""
     _check_window(start, end)
     if end - start > MAX_CONFLICT_RANGE:
-        raise InvalidInput(f"end: ask for at most {MAX_CONFLICT_RANGE.days} days at a time",
-                           field="end")
+        raise InvalidInput(
+            f"end: ask for at most {MAX_CONFLICT_RANGE.days} days at a time", field="end"
+        )
     outlet = session.get(Outlet, outlet_id)
     if outlet is None:
         raise NotFound("outlet", outlet_id)
     principal.check_outlet(outlet.id, "outlet", outlet_id)
-    shifts = list(session.scalars(repo.overlapping(
-        select(Shift).where(Shift.outlet_id == outlet.id, Shift.counter_id.is_not(None)),
-        start, end)))
+    shifts = list(
+        session.scalars(
+            repo.overlapping(
+                select(Shift).where(Shift.outlet_id == outlet.id, Shift.counter_id.is_not(None)),
+                start,
+                end,
+            )
+        )
+    )
     codes = {c.id: c.code for c in outlet.counters}
     by_counter: dict[int, list[Shift]] = defaultdict(list)
     for s in shifts:
@@ -251,8 +301,10 @@ def conflicts(session: Session, principal: Principal, *, outlet_id: int, start: 
     found: list[CounterConflict] = []
     for counter_id, items in by_counter.items():
         # Ends sort before starts at the same instant: back-to-back is not double-staffed.
-        events = sorted([(s.starts_at, 1, s) for s in items] + [(s.ends_at, 0, s) for s in items],
-                        key=lambda e: (e[0], e[1], e[2].id))
+        events = sorted(
+            [(s.starts_at, 1, s) for s in items] + [(s.ends_at, 0, s) for s in items],
+            key=lambda e: (e[0], e[1], e[2].id),
+        )
         active: dict[int, Shift] = {}
         opened: datetime | None = None
         members: dict[int, Shift] = {}
@@ -267,10 +319,16 @@ def conflicts(session: Session, principal: Principal, *, outlet_id: int, start: 
             else:
                 active.pop(shift.id, None)
                 if opened is not None and len(active) < 2:
-                    found.append(CounterConflict(
-                        counter_id=counter_id, counter_code=codes.get(counter_id, ""),
-                        starts_at=opened, ends_at=at, shift_ids=sorted(members),
-                        staff_ids=sorted({m.staff_id for m in members.values()})))
+                    found.append(
+                        CounterConflict(
+                            counter_id=counter_id,
+                            counter_code=codes.get(counter_id, ""),
+                            starts_at=opened,
+                            ends_at=at,
+                            shift_ids=sorted(members),
+                            staff_ids=sorted({m.staff_id for m in members.values()}),
+                        )
+                    )
                     opened, members = None, {}
     if principal.is_staff_only:
         own = {s.id for s in shifts if s.staff_id == principal.staff_id}
@@ -313,13 +371,21 @@ def _order(issue: ImportIssue) -> tuple[int, int]:
     return (issue.row or 0, col)
 
 
-def _report(issues: _Issues, *, dry_run: bool, rows: int, imported: int = 0,
-            batch_id: str | None = None) -> RosterImportReport:
+def _report(
+    issues: _Issues, *, dry_run: bool, rows: int, imported: int = 0, batch_id: str | None = None
+) -> RosterImportReport:
     errors = sorted(issues.errors, key=_order)
     warnings = sorted(issues.warnings, key=_order)
-    return RosterImportReport(ok=not errors, dry_run=dry_run, rows=rows, imported=imported,
-                              batch_id=batch_id, errors=errors[:MAX_ERRORS_LISTED],
-                              errors_total=len(errors), warnings=warnings[:MAX_WARNINGS_LISTED])
+    return RosterImportReport(
+        ok=not errors,
+        dry_run=dry_run,
+        rows=rows,
+        imported=imported,
+        batch_id=batch_id,
+        errors=errors[:MAX_ERRORS_LISTED],
+        errors_total=len(errors),
+        warnings=warnings[:MAX_WARNINGS_LISTED],
+    )
 
 
 def file_error(message: str, *, dry_run: bool) -> RosterImportReport:
@@ -337,35 +403,55 @@ def _read_header(record: list[str], row: int, issues: _Issues) -> dict[str, int]
     if len(record) == 1:
         for delim, label in ((";", "semicolons (;)"), ("\t", "tabs"), ("|", "bars (|)")):
             if delim in record[0]:
-                issues.error(row, None, (
-                    f"the header is a single column '{_clip(record[0], 80)}': the file separates "
-                    f"values with {label}, not commas; save it comma-separated ({EXCEL_HINT}) "
-                    f"so the header reads {HEADER}"))
+                issues.error(
+                    row,
+                    None,
+                    (
+                        f"the header is a single column '{_clip(record[0], 80)}': the file "
+                        f"separates values with {label}, not commas; save it comma-separated "
+                        f"({EXCEL_HINT}) so the header reads {HEADER}"
+                    ),
+                )
                 return None
     index: dict[str, int] = {}
     bad = False
     for pos, raw in enumerate(record):
         name = raw.strip().lstrip("\ufeff").lower()
         if not name:
-            issues.error(row, None, f"header column {pos + 1} has no name; remove the extra "
-                                    f"comma or name it (the header is {HEADER})")
+            issues.error(
+                row,
+                None,
+                f"header column {pos + 1} has no name; remove the extra "
+                f"comma or name it (the header is {HEADER})",
+            )
             bad = True
         elif name in index:
-            issues.error(row, name, f"column '{name}' appears twice in the header (columns "
-                                    f"{index[name] + 1} and {pos + 1}); keep one")
+            issues.error(
+                row,
+                name,
+                f"column '{name}' appears twice in the header (columns "
+                f"{index[name] + 1} and {pos + 1}); keep one",
+            )
             bad = True
         elif name not in COLUMNS:
             hint = get_close_matches(name, COLUMNS, n=1)
             fix = f"did you mean '{hint[0]}'?" if hint else f"the columns are {HEADER}"
-            issues.error(row, _clip(raw.strip()), f"unknown column '{_clip(raw.strip())}'; "
-                                                  f"{fix} (rename or remove it)")
+            issues.error(
+                row,
+                _clip(raw.strip()),
+                f"unknown column '{_clip(raw.strip())}'; {fix} (rename or remove it)",
+            )
             bad = True
         else:
             index[name] = pos
     for col in COLUMNS:
         if col not in index:
-            issues.error(row, col, f"missing column '{col}'; add it to the header (the header "
-                                   f"must name all of {HEADER})")
+            issues.error(
+                row,
+                col,
+                f"missing column '{col}'; add it to the header (the header "
+                f"must name all of {HEADER})",
+            )
             bad = True
     return None if bad else index
 
@@ -398,21 +484,35 @@ def _read_rows(csv_text: str, issues: _Issues) -> tuple[list[_Row], int]:
                 continue
             count += 1
             if count > MAX_ROWS:
-                issues.error(None, None, f"too many rows: more than {MAX_ROWS} data rows; split "
-                                         f"the file into parts of at most {MAX_ROWS} rows")
+                issues.error(
+                    None,
+                    None,
+                    f"too many rows: more than {MAX_ROWS} data rows; split "
+                    f"the file into parts of at most {MAX_ROWS} rows",
+                )
                 return [], count
             if len(record) > width and _blank(record[width:]):
                 record = record[:width]  # trailing empty cells, as spreadsheets write them
             if len(record) != width:
-                fix = ("a value that contains a comma must be in double quotes" if len(record)
-                       > width else "leave an unknown value empty but keep its comma")
-                issues.error(row_no, None, f"the row has {len(record)} values but the header "
-                                           f"has {width}; {fix}")
+                fix = (
+                    "a value that contains a comma must be in double quotes"
+                    if len(record) > width
+                    else "leave an unknown value empty but keep its comma"
+                )
+                issues.error(
+                    row_no,
+                    None,
+                    f"the row has {len(record)} values but the header has {width}; {fix}",
+                )
                 continue
             rows.append(_Row(row=row_no, values={c: record[i].strip() for c, i in index.items()}))
     except csv.Error as exc:
-        issues.error(row_no + 1, None, f"unreadable CSV at row {row_no + 1} ({exc}); check that "
-                                       "quotes are paired and values are separated by commas")
+        issues.error(
+            row_no + 1,
+            None,
+            f"unreadable CSV at row {row_no + 1} ({exc}); check that "
+            "quotes are paired and values are separated by commas",
+        )
         return [], count
     if index is None:
         issues.error(1, None, f"the file is empty; the first row must be the header {HEADER}")
@@ -439,12 +539,14 @@ def _parse_time(r: _Row, column: str, issues: _Issues) -> datetime | None:
             raise ValueError(raw)
         value = datetime.fromisoformat(raw)
     except ValueError:
-        issues.error(r.row, column, f"{column} '{_clip(raw)}' is not an ISO 8601 date and time; "
-                                    f"write it as {_EXAMPLE}")
+        issues.error(
+            r.row,
+            column,
+            f"{column} '{_clip(raw)}' is not an ISO 8601 date and time; write it as {_EXAMPLE}",
+        )
         return None
     if not _HAS_TIME.search(raw):
-        issues.error(r.row, column, f"{column} '{raw}' has no time of day; write it as "
-                                    f"{_EXAMPLE}")
+        issues.error(r.row, column, f"{column} '{raw}' has no time of day; write it as {_EXAMPLE}")
         return None
     try:
         time_in_range(value)
@@ -457,27 +559,46 @@ def _parse_time(r: _Row, column: str, issues: _Issues) -> datetime | None:
         return None  # the outlet's error is reported; its time zone is unknown
     zone = _zone(r.outlet.timezone)
     if zone is None:
-        issues.error(r.row, column, f"outlet '{r.outlet.code}' has an unknown time zone "
-                                    f"'{r.outlet.timezone}'; give the time with an offset")
+        issues.error(
+            r.row,
+            column,
+            f"outlet '{r.outlet.code}' has an unknown time zone "
+            f"'{r.outlet.timezone}'; give the time with an offset",
+        )
         return None
     local = value.replace(tzinfo=zone)
     if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
-        issues.error(r.row, column, f"{column} {raw} does not exist in {r.outlet.timezone} "
-                                    "(skipped by a daylight-saving change); give an offset")
+        issues.error(
+            r.row,
+            column,
+            f"{column} {raw} does not exist in {r.outlet.timezone} "
+            "(skipped by a daylight-saving change); give an offset",
+        )
         return None
     if value.replace(tzinfo=zone, fold=1).utcoffset() != local.utcoffset():
-        issues.error(r.row, column, f"{column} {raw} happens twice in {r.outlet.timezone} "
-                                    "(daylight-saving change); give an offset to say which")
+        issues.error(
+            r.row,
+            column,
+            f"{column} {raw} happens twice in {r.outlet.timezone} "
+            "(daylight-saving change); give an offset to say which",
+        )
         return None
     return local
 
 
-def _check_row(r: _Row, principal: Principal | None, staff_by_no: dict[str, Staff],
-               outlets: dict[str, Outlet], counters: dict[tuple[int, str], Counter],
-               history: dict[int, list[StaffAssignment]], issues: _Issues) -> None:
+def _check_row(
+    r: _Row,
+    principal: Principal | None,
+    staff_by_no: dict[str, Staff],
+    outlets: dict[str, Outlet],
+    counters: dict[tuple[int, str], Counter],
+    history: dict[int, list[StaffAssignment]],
+    issues: _Issues,
+) -> None:
     v = r.values
-    too_long = {c for c in ("employee_no", "outlet_code", "counter_code", "role")
-                if len(v[c]) > MAX_VALUE}
+    too_long = {
+        c for c in ("employee_no", "outlet_code", "counter_code", "role") if len(v[c]) > MAX_VALUE
+    }
     for column in sorted(too_long):
         issues.error(r.row, column, f"{column} is longer than {MAX_VALUE} characters")
     if too_long:
@@ -508,34 +629,50 @@ def _check_row(r: _Row, principal: Principal | None, staff_by_no: dict[str, Staf
     code = v["counter_code"]
     if r.role is ShiftRole.counter:
         if not code:
-            issues.error(r.row, "counter_code", "counter_code is empty; a 'counter' shift needs "
-                                                "the counter's code (or use role lobby_manager)")
+            issues.error(
+                r.row,
+                "counter_code",
+                "counter_code is empty; a 'counter' shift needs "
+                "the counter's code (or use role lobby_manager)",
+            )
         elif r.outlet is not None:
             r.counter = counters.get((r.outlet.id, code))
             if r.counter is None:
-                issues.error(r.row, "counter_code",
-                             f"counter '{code}' not found in outlet '{r.outlet.code}'")
+                issues.error(
+                    r.row, "counter_code", f"counter '{code}' not found in outlet '{r.outlet.code}'"
+                )
             elif not r.counter.active:
-                issues.error(r.row, "counter_code", f"counter '{code}' of outlet "
-                                                    f"'{r.outlet.code}' is inactive")
+                issues.error(
+                    r.row,
+                    "counter_code",
+                    f"counter '{code}' of outlet '{r.outlet.code}' is inactive",
+                )
                 r.counter = None
     elif r.role is ShiftRole.lobby_manager and code:
-        issues.error(r.row, "counter_code", f"counter_code must be empty for a lobby_manager "
-                                            f"shift (found '{code}')")
+        issues.error(
+            r.row,
+            "counter_code",
+            f"counter_code must be empty for a lobby_manager shift (found '{code}')",
+        )
 
     r.starts_at = _parse_time(r, "starts_at", issues)
     r.ends_at = _parse_time(r, "ends_at", issues)
     if r.starts_at is None or r.ends_at is None:
         return
     if r.ends_at <= r.starts_at:
-        issues.error(r.row, "ends_at", f"ends_at ({v['ends_at']}) must be after starts_at "
-                                       f"({v['starts_at']})")
+        issues.error(
+            r.row, "ends_at", f"ends_at ({v['ends_at']}) must be after starts_at ({v['starts_at']})"
+        )
         return
     if r.ends_at - r.starts_at > MAX_SHIFT:
         hours = (r.ends_at - r.starts_at).total_seconds() / 3600
-        issues.error(r.row, "ends_at", f"the shift lasts {hours:.1f} h; at most "
-                                       f"{MAX_SHIFT.total_seconds() / 3600:.0f} h are allowed - "
-                                       "split it into several rows")
+        issues.error(
+            r.row,
+            "ends_at",
+            f"the shift lasts {hours:.1f} h; at most "
+            f"{MAX_SHIFT.total_seconds() / 3600:.0f} h are allowed - "
+            "split it into several rows",
+        )
         return
     r.times_ok = True
     if r.staff is None or r.outlet is None:
@@ -550,8 +687,9 @@ def _check_row(r: _Row, principal: Principal | None, staff_by_no: dict[str, Staf
         issues.error(r.row, "employee_no", problem)
 
 
-def _check_overlaps(session: Session, principal: Principal | None, rows: list[_Row],
-                    issues: _Issues) -> None:
+def _check_overlaps(
+    session: Session, principal: Principal | None, rows: list[_Row], issues: _Issues
+) -> None:
     """One person, two shifts at once: between rows of the file and against stored shifts."""
     timed = [r for r in rows if r.times_ok and r.staff is not None]
     if not timed:
@@ -567,9 +705,14 @@ def _check_overlaps(session: Session, principal: Principal | None, rows: list[_R
                 same = (latest.starts_at, latest.ends_at) == (r.starts_at, r.ends_at)
                 what = "the same times as" if same else "a time that overlaps"
                 span = _span(latest.starts_at, latest.ends_at, _tz(latest))  # type: ignore[arg-type]
-                issues.error(r.row, "starts_at", (
-                    f"employee '{r.values['employee_no']}' has {what} row {latest.row} of this "
-                    f"file ({span}); one person cannot be on two shifts at once"))
+                issues.error(
+                    r.row,
+                    "starts_at",
+                    (
+                        f"employee '{r.values['employee_no']}' has {what} row {latest.row} of this "
+                        f"file ({span}); one person cannot be on two shifts at once"
+                    ),
+                )
             if latest is None or r.ends_at > latest.ends_at:  # type: ignore[operator]
                 latest = r
 
@@ -593,20 +736,31 @@ def _check_overlaps(session: Session, principal: Principal | None, rows: list[_R
             if not hits:
                 continue
             s = hits[-1]
-            where = (f" at outlet '{s.outlet.code}'" if principal is None
-                     or principal.sees_outlet(s.outlet_id) else "")
+            where = (
+                f" at outlet '{s.outlet.code}'"
+                if principal is None or principal.sees_outlet(s.outlet_id)
+                else ""
+            )
             span = _span(s.starts_at, s.ends_at, s.outlet.timezone)
             counter_id = r.counter.id if r.counter else None
             outlet_id = r.outlet.id if r.outlet else None
-            if ((s.starts_at, s.ends_at, s.outlet_id, s.counter_id)
-                    == (r.starts_at, r.ends_at, outlet_id, counter_id)):
-                msg = (f"this shift is already stored (shift {s.id}, {span}{where}); was the file "
-                       "imported before? Remove the row or delete the stored shift")
+            if (s.starts_at, s.ends_at, s.outlet_id, s.counter_id) == (
+                r.starts_at,
+                r.ends_at,
+                outlet_id,
+                counter_id,
+            ):
+                msg = (
+                    f"this shift is already stored (shift {s.id}, {span}{where}); was the file "
+                    "imported before? Remove the row or delete the stored shift"
+                )
             else:
                 more = f" and {len(hits) - 1} more" if len(hits) > 1 else ""
-                msg = (f"employee '{r.values['employee_no']}' already has stored shift {s.id} "
-                       f"({span}{where}){more} overlapping this one; one person cannot be on two "
-                       "shifts at once - fix the times or delete the stored shift")
+                msg = (
+                    f"employee '{r.values['employee_no']}' already has stored shift {s.id} "
+                    f"({span}{where}){more} overlapping this one; one person cannot be on two "
+                    "shifts at once - fix the times or delete the stored shift"
+                )
             issues.error(r.row, "starts_at", msg)
 
 
@@ -621,12 +775,24 @@ def _flag_shared_counters(session: Session, rows: list[_Row], issues: _Issues) -
     per_counter = defaultdict(list)
     for r in timed:
         per_counter[r.counter.id].append(  # type: ignore[union-attr]
-            (r.starts_at, r.ends_at, r.staff.id,  # type: ignore[arg-type, union-attr]
-             f"'{r.values['employee_no']}' (row {r.row})", r))
+            (
+                r.starts_at,
+                r.ends_at,
+                r.staff.id,  # type: ignore[arg-type, union-attr]
+                f"'{r.values['employee_no']}' (row {r.row})",
+                r,
+            )
+        )
     for s in repo.counter_shifts_overlapping(session, per_counter, lo, hi):
         per_counter[s.counter_id].append(  # type: ignore[index]
-            (s.starts_at, s.ends_at, s.staff_id,
-             f"'{s.staff.employee_no}' (stored shift {s.id})", None))
+            (
+                s.starts_at,
+                s.ends_at,
+                s.staff_id,
+                f"'{s.staff.employee_no}' (stored shift {s.id})",
+                None,
+            )
+        )
 
     def note(row: _Row, other: str) -> None:
         if len(row.shared) < 5:
@@ -654,14 +820,20 @@ def _flag_shared_counters(session: Session, rows: list[_Row], issues: _Issues) -
     for r in timed:
         if r.shared:
             more = " and others" if r.shared_more else ""
-            issues.warn(r.row, "counter_code", (
-                f"counter '{r.counter.code}' of outlet '{r.outlet.code}' is also staffed by "  # type: ignore[union-attr]
-                f"{', '.join(r.shared)}{more} at an overlapping time: allowed, flagged as a "
-                "shared counter"))
+            issues.warn(
+                r.row,
+                "counter_code",
+                (
+                    f"counter '{r.counter.code}' of outlet '{r.outlet.code}' is also staffed by "  # type: ignore[union-attr]
+                    f"{', '.join(r.shared)}{more} at an overlapping time: allowed, flagged as a "
+                    "shared counter"
+                ),
+            )
 
 
-def import_roster_csv(session: Session, principal: Principal | None, csv_text: str, *,
-                      dry_run: bool, now: datetime) -> RosterImportReport:
+def import_roster_csv(
+    session: Session, principal: Principal | None, csv_text: str, *, dry_run: bool, now: datetime
+) -> RosterImportReport:
     """Check every row of a roster CSV and store all of them, or none (see the module doc).
 
     ``principal`` None means the CLI or an admin: every outlet is in scope.
@@ -669,8 +841,11 @@ def import_roster_csv(session: Session, principal: Principal | None, csv_text: s
     issues = _Issues()
     size = len(csv_text.encode("utf-8", errors="surrogatepass"))
     if size > MAX_BYTES:
-        return file_error(f"the file is too large ({size} bytes; the limit is {MAX_BYTES} "
-                          "bytes = 5 MiB); split it into several files", dry_run=dry_run)
+        return file_error(
+            f"the file is too large ({size} bytes; the limit is {MAX_BYTES} "
+            "bytes = 5 MiB); split it into several files",
+            dry_run=dry_run,
+        )
     rows, count = _read_rows(csv_text, issues)
     if issues.errors and not rows:
         return _report(issues, dry_run=dry_run, rows=count)
@@ -687,37 +862,58 @@ def import_roster_csv(session: Session, principal: Principal | None, csv_text: s
     _flag_shared_counters(session, rows, issues)
     for r in rows:
         if r.times_ok and r.starts_at < now:  # type: ignore[operator]
-            issues.warn(r.row, "starts_at", f"the shift starts in the past (now is "
-                                            f"{now.isoformat(timespec='minutes')}); check the date")
+            issues.warn(
+                r.row,
+                "starts_at",
+                f"the shift starts in the past (now is "
+                f"{now.isoformat(timespec='minutes')}); check the date",
+            )
 
     if issues.errors or dry_run:
         return _report(issues, dry_run=dry_run, rows=count)
     batch = str(uuid.uuid4())
     # One bulk INSERT (executemany): thousands of rows without building ORM objects.
-    session.execute(insert(Shift), [
-        {"staff_id": r.staff.id, "outlet_id": r.outlet.id,  # type: ignore[union-attr]
-         "counter_id": r.counter.id if r.counter else None, "role": r.role,
-         "starts_at": r.starts_at, "ends_at": r.ends_at, "import_batch": batch,
-         "created_at": now, "updated_at": now}
-        for r in rows
-    ])
+    session.execute(
+        insert(Shift),
+        [
+            {
+                "staff_id": r.staff.id,
+                "outlet_id": r.outlet.id,  # type: ignore[union-attr]
+                "counter_id": r.counter.id if r.counter else None,
+                "role": r.role,
+                "starts_at": r.starts_at,
+                "ends_at": r.ends_at,
+                "import_batch": batch,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r in rows
+        ],
+    )
     session.flush()
     return _report(issues, dry_run=False, rows=count, imported=len(rows), batch_id=batch)
 
 
-def import_roster_upload(session: Session, principal: Principal | None, data: bytes, *,
-                         dry_run: bool, now: datetime) -> RosterImportReport:
+def import_roster_upload(
+    session: Session, principal: Principal | None, data: bytes, *, dry_run: bool, now: datetime
+) -> RosterImportReport:
     """An uploaded file: size and encoding are checked before the rows are."""
     if len(data) > MAX_BYTES:
-        return file_error(f"the file is too large (more than {MAX_BYTES} bytes = 5 MiB); split "
-                          "it into several files", dry_run=dry_run)
+        return file_error(
+            f"the file is too large (more than {MAX_BYTES} bytes = 5 MiB); split "
+            "it into several files",
+            dry_run=dry_run,
+        )
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        return file_error(f"this is an Excel workbook, not a CSV file; {EXCEL_HINT}",
-                          dry_run=dry_run)
+        return file_error(
+            f"this is an Excel workbook, not a CSV file; {EXCEL_HINT}", dry_run=dry_run
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return file_error(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start}); "
-            f"{EXCEL_HINT}, or convert it (e.g. iconv -f GB18030 -t UTF-8)", dry_run=dry_run)
+            f"{EXCEL_HINT}, or convert it (e.g. iconv -f GB18030 -t UTF-8)",
+            dry_run=dry_run,
+        )
     return import_roster_csv(session, principal, text, dry_run=dry_run, now=now)

@@ -39,9 +39,17 @@ def active_on(day: date) -> ColumnElement[bool]:
     return (Staff.active_from <= day) & or_(Staff.active_to.is_(None), Staff.active_to >= day)
 
 
-def list_staff(session: Session, principal: Principal, *, outlet_id: int | None,
-               role: StaffRole | None, on: date | None, q: str | None, limit: int,
-               offset: int) -> list[Staff]:
+def list_staff(
+    session: Session,
+    principal: Principal,
+    *,
+    outlet_id: int | None,
+    role: StaffRole | None,
+    on: date | None,
+    q: str | None,
+    limit: int,
+    offset: int,
+) -> list[Staff]:
     query = visible(select(Staff), principal)
     if outlet_id is not None:
         query = query.where(Staff.outlet_id == outlet_id)
@@ -50,8 +58,12 @@ def list_staff(session: Session, principal: Principal, *, outlet_id: int | None,
     if on is not None:
         query = query.where(active_on(on))
     if q:
-        query = query.where(or_(Staff.name.icontains(q, autoescape=True),
-                                Staff.employee_no.icontains(q, autoescape=True)))
+        query = query.where(
+            or_(
+                Staff.name.icontains(q, autoescape=True),
+                Staff.employee_no.icontains(q, autoescape=True),
+            )
+        )
     query = query.order_by(Staff.employee_no).limit(limit).offset(offset)
     return list(session.scalars(query))
 
@@ -60,8 +72,9 @@ def staff_by_employee_no(session: Session, employee_no: str) -> Staff | None:
     return session.scalar(select(Staff).where(Staff.employee_no == employee_no))
 
 
-def staff_by_employee_nos(session: Session, numbers: Iterable[str], *,
-                          lock: bool = False) -> dict[str, Staff]:
+def staff_by_employee_nos(
+    session: Session, numbers: Iterable[str], *, lock: bool = False
+) -> dict[str, Staff]:
     """Staff by employee number; ``lock`` takes row locks (PostgreSQL) in a stable order."""
     found: dict[str, Staff] = {}
     for batch in chunks(sorted(set(numbers))):
@@ -78,19 +91,24 @@ def lock_staff(session: Session, staff_id: int) -> Staff | None:
 
 
 def assignments(session: Session, staff_id: int) -> list[StaffAssignment]:
-    return list(session.scalars(
-        select(StaffAssignment).options(selectinload(StaffAssignment.outlet))
-        .where(StaffAssignment.staff_id == staff_id)
-        .order_by(StaffAssignment.valid_from, StaffAssignment.id)))
+    return list(
+        session.scalars(
+            select(StaffAssignment)
+            .options(selectinload(StaffAssignment.outlet))
+            .where(StaffAssignment.staff_id == staff_id)
+            .order_by(StaffAssignment.valid_from, StaffAssignment.id)
+        )
+    )
 
 
-def assignments_of(session: Session, staff_ids: Iterable[int]
-                   ) -> dict[int, list[StaffAssignment]]:
+def assignments_of(session: Session, staff_ids: Iterable[int]) -> dict[int, list[StaffAssignment]]:
     out: dict[int, list[StaffAssignment]] = {}
     for batch in chunks(sorted(set(staff_ids))):
-        for a in session.scalars(select(StaffAssignment)
-                                 .where(StaffAssignment.staff_id.in_(batch))
-                                 .order_by(StaffAssignment.valid_from)):
+        for a in session.scalars(
+            select(StaffAssignment)
+            .where(StaffAssignment.staff_id.in_(batch))
+            .order_by(StaffAssignment.valid_from)
+        ):
             out.setdefault(a.staff_id, []).append(a)
     return out
 
@@ -106,12 +124,25 @@ def current_assignment(session: Session, staff_id: int) -> StaffAssignment | Non
 
 def covers(assignments_: Sequence[StaffAssignment], outlet_id: int, day: date) -> bool:
     """Whether the history places the person at the outlet on that date."""
-    return any(a.outlet_id == outlet_id and a.valid_from <= day
-               and (a.valid_to is None or a.valid_to >= day) for a in assignments_)
+    return any(
+        a.outlet_id == outlet_id
+        and a.valid_from <= day
+        and (a.valid_to is None or a.valid_to >= day)
+        for a in assignments_
+    )
 
 
-def shift_ids_from(session: Session, staff_id: int, start: datetime, *,
-                   not_at_outlet: int) -> list[int]:
-    return list(session.scalars(
-        select(Shift.id).where(Shift.staff_id == staff_id, Shift.starts_at >= start,
-                               Shift.outlet_id != not_at_outlet).order_by(Shift.starts_at)))
+def shift_ids_from(
+    session: Session, staff_id: int, start: datetime, *, not_at_outlet: int
+) -> list[int]:
+    return list(
+        session.scalars(
+            select(Shift.id)
+            .where(
+                Shift.staff_id == staff_id,
+                Shift.starts_at >= start,
+                Shift.outlet_id != not_at_outlet,
+            )
+            .order_by(Shift.starts_at)
+        )
+    )

@@ -24,8 +24,10 @@ MAX_DATE = date(2199, 12, 31)
 def _date_in_range(value: date) -> date:
     # Bounded so date arithmetic (the day before a transfer) can never overflow.
     if not MIN_DATE <= value <= MAX_DATE:
-        raise ValueError(f"date {value.isoformat()} is out of range; use a date between "
-                         f"{MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}")
+        raise ValueError(
+            f"date {value.isoformat()} is out of range; use a date between "
+            f"{MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}"
+        )
     return value
 
 
@@ -37,14 +39,19 @@ def _printable(value: str) -> str:
 
 StaffDate = Annotated[date, AfterValidator(_date_in_range)]
 EmployeeNo = Annotated[str, StringConstraints(strip_whitespace=True, pattern=CODE_PATTERN)]
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                              max_length=200), AfterValidator(_printable)]
+PersonName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_printable),
+]
 
 
 def _check_period(active_from: date | None, active_to: date | None) -> None:
     if active_from is not None and active_to is not None and active_to < active_from:
-        raise ValueError(f"active_to ({active_to.isoformat()}) must be on or after active_from "
-                         f"({active_from.isoformat()})")
+        raise ValueError(
+            f"active_to ({active_to.isoformat()}) must be on or after active_from "
+            f"({active_from.isoformat()})"
+        )
 
 
 class StaffCreate(BaseModel):
@@ -85,8 +92,10 @@ class StaffUpdate(BaseModel):
     @model_validator(mode="after")
     def _rules(self) -> StaffUpdate:
         if "outlet_id" in self.model_fields_set:
-            raise ValueError("outlet_id cannot be changed with PATCH; use "
-                             "POST /api/v1/staff/{id}/transfer so the outlet history is kept")
+            raise ValueError(
+                "outlet_id cannot be changed with PATCH; use "
+                "POST /api/v1/staff/{id}/transfer so the outlet history is kept"
+            )
         for name in ("employee_no", "name", "role", "active_from"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null; leave it out to keep the current value")
@@ -121,8 +130,9 @@ class AssignmentRead(BaseModel):
 class TransferCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outlet_id: DbId = Field(description="The outlet the person moves to")
-    effective: StaffDate = Field(description="First day at the new outlet; the current period "
-                                             "ends the day before")
+    effective: StaffDate = Field(
+        description="First day at the new outlet; the current period ends the day before"
+    )
     role: StaffRole | None = Field(None, description="Role from that day; default: unchanged")
 
 
@@ -131,5 +141,5 @@ class TransferRead(StaffRead):
     shifts_elsewhere: list[int] = Field(
         default_factory=list,
         description="Ids of this person's shifts starting on or after the effective date at "
-                    "another outlet than the new one: review or delete them",
+        "another outlet than the new one: review or delete them",
     )

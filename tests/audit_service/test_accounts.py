@@ -34,9 +34,14 @@ def field_paths(resp) -> list[str]:
 
 def live_sessions(db, username: str) -> int:
     db.rollback()
-    return int(db.scalar(
-        select(func.count()).select_from(UserSession).join(User, User.id == UserSession.user_id)
-        .where(User.username == username, UserSession.revoked_at.is_(None))))
+    return int(
+        db.scalar(
+            select(func.count())
+            .select_from(UserSession)
+            .join(User, User.id == UserSession.user_id)
+            .where(User.username == username, UserSession.revoked_at.is_(None))
+        )
+    )
 
 
 def get_user(db, username: str) -> User:
@@ -53,8 +58,15 @@ def org(db):
     spare = f.staff(db, o3, "E002")
     f.user(db, "admin", Role.admin)
     db.commit()
-    return {"r1": r1.id, "r2": r2.id, "o1": o1.id, "o2": o2.id, "o3": o3.id,
-            "clerk": clerk.id, "spare": spare.id}
+    return {
+        "r1": r1.id,
+        "r2": r2.id,
+        "o1": o1.id,
+        "o2": o2.id,
+        "o3": o3.id,
+        "clerk": clerk.id,
+        "spare": spare.id,
+    }
 
 
 @pytest.fixture
@@ -63,8 +75,12 @@ def admin(client, org) -> dict[str, str]:
 
 
 def user_body(username: str = "carol", **kw) -> dict:
-    body = {"username": username, "password": "a-strong-password", "role": "supervisor",
-            "display_name": "Carol"}
+    body = {
+        "username": username,
+        "password": "a-strong-password",
+        "role": "supervisor",
+        "display_name": "Carol",
+    }
     body.update(kw)
     return body
 
@@ -94,8 +110,9 @@ def test_regions_scope_expands_to_the_outlets_of_those_regions(client, db, org):
 
 
 def test_outlets_scope_sees_exactly_those_outlets(client, db, org):
-    f.user(db, "aud", Role.auditor, outlets=[db.get(f.Outlet, org["o1"]),
-                                             db.get(f.Outlet, org["o3"])])
+    f.user(
+        db, "aud", Role.auditor, outlets=[db.get(f.Outlet, org["o1"]), db.get(f.Outlet, org["o3"])]
+    )
     db.commit()
     me = client.get(f"{API}/auth/me", headers=f.login(client, "aud")).json()
     assert me["visible_outlet_ids"] == sorted([org["o1"], org["o3"]])
@@ -124,11 +141,28 @@ def test_admin_creates_a_user_who_can_log_in(client, db, org, admin):
     resp = client.post(f"{API}/users", json=body, headers=admin)
     assert resp.status_code == 201, resp.text
     created = resp.json()
-    assert {k: created[k] for k in ("username", "display_name", "role", "scope_kind",
-                                    "region_ids", "outlet_ids", "staff_id", "active")} == {
-        "username": "carol", "display_name": "Carol", "role": "supervisor",
-        "scope_kind": "regions", "region_ids": [org["r2"]], "outlet_ids": [], "staff_id": None,
-        "active": True}
+    assert {
+        k: created[k]
+        for k in (
+            "username",
+            "display_name",
+            "role",
+            "scope_kind",
+            "region_ids",
+            "outlet_ids",
+            "staff_id",
+            "active",
+        )
+    } == {
+        "username": "carol",
+        "display_name": "Carol",
+        "role": "supervisor",
+        "scope_kind": "regions",
+        "region_ids": [org["r2"]],
+        "outlet_ids": [],
+        "staff_id": None,
+        "active": True,
+    }
     assert "password" not in str(created)
     stored = get_user(db, "carol")
     assert stored.password_hash.startswith("$argon2id$")
@@ -189,13 +223,15 @@ def test_create_user_unknown_references_are_422(client, db, org, admin, changes,
 
 
 def test_create_staff_account_linked_to_a_staff_record(client, db, org, admin):
-    resp = client.post(f"{API}/users", json=user_body("clerk", role="staff",
-                                                      staff_id=org["clerk"]), headers=admin)
+    resp = client.post(
+        f"{API}/users", json=user_body("clerk", role="staff", staff_id=org["clerk"]), headers=admin
+    )
     assert resp.status_code == 201, resp.text
     assert resp.json()["staff_id"] == org["clerk"]
     # The same staff record cannot get a second account.
-    resp = client.post(f"{API}/users", json=user_body("clerk2", role="staff",
-                                                      staff_id=org["clerk"]), headers=admin)
+    resp = client.post(
+        f"{API}/users", json=user_body("clerk2", role="staff", staff_id=org["clerk"]), headers=admin
+    )
     body = assert_error(resp, 409, "conflict")
     assert f"staff {org['clerk']} already has an account" in body["detail"]
 
@@ -221,8 +257,9 @@ def test_non_admins_may_not_administer_accounts(client, db, org, role):
         client.post(f"{API}/users", json=user_body(role="admin"), headers=h),
         client.get(f"{API}/users/{admin_id}", headers=h),
         client.patch(f"{API}/users/{admin_id}", json={"active": False}, headers=h),
-        client.post(f"{API}/users/{admin_id}/reset-password", json={"new_password": "x" * 12},
-                    headers=h),
+        client.post(
+            f"{API}/users/{admin_id}/reset-password", json={"new_password": "x" * 12}, headers=h
+        ),
     ):
         body = assert_error(resp, 403, "forbidden")
         assert "lacks permission 'user:admin'" in body["detail"]
@@ -232,13 +269,19 @@ def test_non_admins_may_not_administer_accounts(client, db, org, role):
 
 def test_user_routes_unknown_and_huge_ids(client, org, admin):
     assert_error(client.get(f"{API}/users/424242", headers=admin), 404, "not_found")
-    assert_error(client.patch(f"{API}/users/424242", json={"display_name": "x"},
-                              headers=admin), 404, "not_found")
-    assert_error(client.post(f"{API}/users/424242/reset-password",
-                             json={"new_password": NEW_PASSWORD}, headers=admin),
-                 404, "not_found")
-    assert field_paths(client.get(f"{API}/users/99999999999", headers=admin)) == [
-        "path.user_id"]
+    assert_error(
+        client.patch(f"{API}/users/424242", json={"display_name": "x"}, headers=admin),
+        404,
+        "not_found",
+    )
+    assert_error(
+        client.post(
+            f"{API}/users/424242/reset-password", json={"new_password": NEW_PASSWORD}, headers=admin
+        ),
+        404,
+        "not_found",
+    )
+    assert field_paths(client.get(f"{API}/users/99999999999", headers=admin)) == ["path.user_id"]
 
 
 # ---------------------------------------------------------------- update
@@ -252,9 +295,11 @@ def test_patch_role_revokes_sessions_and_applies_the_new_role(client, db, org, a
     resp = client.patch(f"{API}/users/{uid}", json={"role": "hr"}, headers=admin)
     assert resp.status_code == 200, resp.text
     assert resp.json()["role"] == "hr"
-    body = assert_error(client.get(f"{API}/auth/me",
-                                   headers={"Authorization": f"Bearer {old['access_token']}"}),
-                        401, "unauthenticated")
+    body = assert_error(
+        client.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {old['access_token']}"}),
+        401,
+        "unauthenticated",
+    )
     assert "revoked" in body["detail"]
     resp = client.post(f"{API}/auth/refresh", json={"refresh_token": old["refresh_token"]})
     assert_error(resp, 401, "unauthenticated")
@@ -276,8 +321,9 @@ def test_patch_active_false_revokes_sessions_and_blocks_login(client, db, org, a
     resp = client.post(f"{API}/auth/token", data={"username": "dave", "password": f.PASSWORD})
     assert_error(resp, 401, "unauthenticated")
     # Re-enabled, the account can log in again.
-    assert client.patch(f"{API}/users/{uid}", json={"active": True},
-                        headers=admin).status_code == 200
+    assert (
+        client.patch(f"{API}/users/{uid}", json={"active": True}, headers=admin).status_code == 200
+    )
     assert client.get(f"{API}/auth/me", headers=f.login(client, "dave")).status_code == 200
 
 
@@ -294,11 +340,17 @@ def test_patch_display_name_keeps_sessions_and_scope(client, db, org, admin):
     assert live_sessions(db, "erin") == 1
     assert client.get(f"{API}/auth/me", headers=h).json()["display_name"] == "Erin E."
     # Explicit nulls leave fields as they are.
-    resp = client.patch(f"{API}/users/{uid}", json={"scope_kind": None, "role": None,
-                                                    "region_ids": None}, headers=admin)
+    resp = client.patch(
+        f"{API}/users/{uid}",
+        json={"scope_kind": None, "role": None, "region_ids": None},
+        headers=admin,
+    )
     assert resp.status_code == 200, resp.text
     assert (resp.json()["scope_kind"], resp.json()["region_ids"], resp.json()["role"]) == (
-        "regions", [org["r1"]], "supervisor")
+        "regions",
+        [org["r1"]],
+        "supervisor",
+    )
 
 
 def test_patch_scope_revokes_sessions_and_changes_visible_outlets(client, db, org, admin):
@@ -306,8 +358,11 @@ def test_patch_scope_revokes_sessions_and_changes_visible_outlets(client, db, or
     db.commit()
     h = f.login(client, "erin")
     uid = get_user(db, "erin").id
-    resp = client.patch(f"{API}/users/{uid}", json={"scope_kind": "outlets",
-                                                    "outlet_ids": [org["o3"]]}, headers=admin)
+    resp = client.patch(
+        f"{API}/users/{uid}",
+        json={"scope_kind": "outlets", "outlet_ids": [org["o3"]]},
+        headers=admin,
+    )
     assert resp.status_code == 200, resp.text
     assert (resp.json()["region_ids"], resp.json()["outlet_ids"]) == ([], [org["o3"]])
     assert_error(client.get(f"{API}/auth/me", headers=h), 401, "unauthenticated")
@@ -326,8 +381,9 @@ def test_patch_scope_revokes_sessions_and_changes_visible_outlets(client, db, or
         ({"staff_id": 424242}, "staff_id"),
     ],
 )
-def test_patch_invalid_scope_or_refs_is_422_and_changes_nothing(client, db, org, admin, patch,
-                                                                field):
+def test_patch_invalid_scope_or_refs_is_422_and_changes_nothing(
+    client, db, org, admin, patch, field
+):
     f.user(db, "erin", Role.supervisor, regions=[db.get(f.Region, org["r1"])])
     db.commit()
     f.login(client, "erin")
@@ -337,7 +393,10 @@ def test_patch_invalid_scope_or_refs_is_422_and_changes_nothing(client, db, org,
     assert body["field"] == field
     erin = get_user(db, "erin")
     assert (erin.role, erin.scope_kind.value, [s.region_id for s in erin.region_scopes]) == (
-        Role.supervisor, "regions", [org["r1"]])
+        Role.supervisor,
+        "regions",
+        [org["r1"]],
+    )
     assert live_sessions(db, "erin") == 1
 
 
@@ -366,8 +425,9 @@ def test_admin_reset_password_revokes_all_sessions_of_that_user(client, db, org,
     db.commit()
     one, two = f.tokens(client, "dave"), f.tokens(client, "dave")
     uid = get_user(db, "dave").id
-    resp = client.post(f"{API}/users/{uid}/reset-password", json={"new_password": NEW_PASSWORD},
-                       headers=admin)
+    resp = client.post(
+        f"{API}/users/{uid}/reset-password", json={"new_password": NEW_PASSWORD}, headers=admin
+    )
     assert resp.status_code == 200, resp.text
     assert resp.json()["username"] == "dave"
     for pair in (one, two):
@@ -386,8 +446,9 @@ def test_admin_reset_password_revokes_all_sessions_of_that_user(client, db, org,
 def test_admin_reset_password_validates_length(client, db, org, admin):
     uid = get_user(db, "admin").id
     before = get_user(db, "admin").password_hash
-    resp = client.post(f"{API}/users/{uid}/reset-password", json={"new_password": "short"},
-                       headers=admin)
+    resp = client.post(
+        f"{API}/users/{uid}/reset-password", json={"new_password": "short"}, headers=admin
+    )
     assert field_paths(resp) == ["body.new_password"]
     assert get_user(db, "admin").password_hash == before
 
@@ -410,10 +471,14 @@ def run_cli(monkeypatch, argv: list[str], stdin: str = "") -> int:
     return cli.main(argv)
 
 
-def test_cli_creates_an_admin_who_logs_in_via_the_api(client, db, org, cli_env, monkeypatch,
-                                                      capsys):
-    code = run_cli(monkeypatch, ["user", "create", "--username", "root", "--role", "admin",
-                                 "--password-stdin"], "cli-password-123\n")
+def test_cli_creates_an_admin_who_logs_in_via_the_api(
+    client, db, org, cli_env, monkeypatch, capsys
+):
+    code = run_cli(
+        monkeypatch,
+        ["user", "create", "--username", "root", "--role", "admin", "--password-stdin"],
+        "cli-password-123\n",
+    )
     assert code == 0
     assert "created user 'root' (role admin, scope all)" in capsys.readouterr().out
     root = get_user(db, "root")
@@ -423,37 +488,88 @@ def test_cli_creates_an_admin_who_logs_in_via_the_api(client, db, org, cli_env, 
 
 
 def test_cli_create_with_scope_and_staff_link(client, db, org, cli_env, monkeypatch, capsys):
-    code = run_cli(monkeypatch, ["user", "create", "--username", "north", "--role",
-                                 "supervisor", "--region", "R1", "--password-stdin"],
-                   "cli-password-123\r\n")  # a Windows line ending is not part of it
+    code = run_cli(
+        monkeypatch,
+        [
+            "user",
+            "create",
+            "--username",
+            "north",
+            "--role",
+            "supervisor",
+            "--region",
+            "R1",
+            "--password-stdin",
+        ],
+        "cli-password-123\r\n",
+    )  # a Windows line ending is not part of it
     assert code == 0, capsys.readouterr()
     me = client.get(f"{API}/auth/me", headers=f.login(client, "north", "cli-password-123"))
     assert me.json()["visible_outlet_ids"] == sorted([org["o1"], org["o2"]])
-    code = run_cli(monkeypatch, ["user", "create", "--username", "clerk", "--role", "staff",
-                                 "--staff", "E001", "--password", "cli-password-456"])
+    code = run_cli(
+        monkeypatch,
+        [
+            "user",
+            "create",
+            "--username",
+            "clerk",
+            "--role",
+            "staff",
+            "--staff",
+            "E001",
+            "--password",
+            "cli-password-456",
+        ],
+    )
     assert code == 0, capsys.readouterr()
     assert get_user(db, "clerk").staff_id == org["clerk"]
 
 
-def test_cli_refuses_bad_accounts_and_changes_nothing(client, db, org, cli_env, monkeypatch,
-                                                      capsys):
+def test_cli_refuses_bad_accounts_and_changes_nothing(
+    client, db, org, cli_env, monkeypatch, capsys
+):
     with pytest.raises(SystemExit, match="invalid account"):
-        run_cli(monkeypatch, ["user", "create", "--username", "x y", "--role", "admin",
-                              "--password-stdin"], "cli-password-123\n")
+        run_cli(
+            monkeypatch,
+            ["user", "create", "--username", "x y", "--role", "admin", "--password-stdin"],
+            "cli-password-123\n",
+        )
     with pytest.raises(SystemExit, match="invalid account"):
-        run_cli(monkeypatch, ["user", "create", "--username", "shorty", "--role", "admin",
-                              "--password-stdin"], "short\n")
+        run_cli(
+            monkeypatch,
+            ["user", "create", "--username", "shorty", "--role", "admin", "--password-stdin"],
+            "short\n",
+        )
     with pytest.raises(SystemExit, match="unknown region code 'R9'"):
-        run_cli(monkeypatch, ["user", "create", "--username", "ghost", "--role", "supervisor",
-                              "--region", "R9", "--password-stdin"], "cli-password-123\n")
+        run_cli(
+            monkeypatch,
+            [
+                "user",
+                "create",
+                "--username",
+                "ghost",
+                "--role",
+                "supervisor",
+                "--region",
+                "R9",
+                "--password-stdin",
+            ],
+            "cli-password-123\n",
+        )
     capsys.readouterr()
     # A taken username: an error message and exit status 1, not a traceback.
-    code = run_cli(monkeypatch, ["user", "create", "--username", "admin", "--role", "admin",
-                                 "--password-stdin"], "cli-password-123\n")
+    code = run_cli(
+        monkeypatch,
+        ["user", "create", "--username", "admin", "--role", "admin", "--password-stdin"],
+        "cli-password-123\n",
+    )
     assert code == 1
     assert "'admin' is taken" in capsys.readouterr().err
-    code = run_cli(monkeypatch, ["user", "create", "--username", "clerk", "--role", "staff",
-                                 "--password-stdin"], "cli-password-123\n")
+    code = run_cli(
+        monkeypatch,
+        ["user", "create", "--username", "clerk", "--role", "staff", "--password-stdin"],
+        "cli-password-123\n",
+    )
     assert code == 1
     assert "staff_id" in capsys.readouterr().err
     db.rollback()
@@ -462,8 +578,11 @@ def test_cli_refuses_bad_accounts_and_changes_nothing(client, db, org, cli_env, 
 
 def test_cli_reset_password_revokes_logins(client, db, org, cli_env, monkeypatch, capsys):
     old = f.tokens(client, "admin")
-    code = run_cli(monkeypatch, ["user", "reset-password", "--username", "admin",
-                                 "--password-stdin"], "fresh-password-789\n")
+    code = run_cli(
+        monkeypatch,
+        ["user", "reset-password", "--username", "admin", "--password-stdin"],
+        "fresh-password-789\n",
+    )
     assert code == 0
     assert "password of 'admin' reset" in capsys.readouterr().out
     h = {"Authorization": f"Bearer {old['access_token']}"}
@@ -475,12 +594,18 @@ def test_cli_reset_password_revokes_logins(client, db, org, cli_env, monkeypatch
 
 def test_cli_reset_password_errors(client, db, org, cli_env, monkeypatch, capsys):
     before = get_user(db, "admin").password_hash
-    code = run_cli(monkeypatch, ["user", "reset-password", "--username", "nobody",
-                                 "--password-stdin"], "fresh-password-789\n")
+    code = run_cli(
+        monkeypatch,
+        ["user", "reset-password", "--username", "nobody", "--password-stdin"],
+        "fresh-password-789\n",
+    )
     assert code == 1
     assert "user nobody not found" in capsys.readouterr().err
-    code = run_cli(monkeypatch, ["user", "reset-password", "--username", "admin",
-                                 "--password-stdin"], "short\n")
+    code = run_cli(
+        monkeypatch,
+        ["user", "reset-password", "--username", "admin", "--password-stdin"],
+        "short\n",
+    )
     assert code == 1
     assert "at least 10 characters" in capsys.readouterr().err
     assert get_user(db, "admin").password_hash == before
@@ -489,7 +614,10 @@ def test_cli_reset_password_errors(client, db, org, cli_env, monkeypatch, capsys
 def test_cli_refuses_a_weak_secret_outside_development(org, cli_env, monkeypatch, capsys):
     monkeypatch.setenv("AUDITLENS_SECRET_KEY", "")
     get_settings.cache_clear()
-    code = run_cli(monkeypatch, ["user", "reset-password", "--username", "admin",
-                                 "--password-stdin"], "fresh-password-789\n")
+    code = run_cli(
+        monkeypatch,
+        ["user", "reset-password", "--username", "admin", "--password-stdin"],
+        "fresh-password-789\n",
+    )
     assert code == 2
     assert "AUDITLENS_SECRET_KEY must be set" in capsys.readouterr().err

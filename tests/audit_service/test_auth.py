@@ -47,10 +47,14 @@ def snapshot(db) -> tuple:
         (s.id, s.user_id, s.refresh_token_hash, s.revoked_at, s.last_used_at, s.expires_at)
         for s in db.scalars(select(UserSession).order_by(UserSession.refresh_token_hash))
     ]
-    attempts = [(a.username, a.succeeded, a.at) for a in
-                db.scalars(select(LoginAttempt).order_by(LoginAttempt.id))]
-    users = [(u.id, u.password_hash, u.active, u.role, u.password_changed_at) for u in
-             db.scalars(select(User).order_by(User.id))]
+    attempts = [
+        (a.username, a.succeeded, a.at)
+        for a in db.scalars(select(LoginAttempt).order_by(LoginAttempt.id))
+    ]
+    users = [
+        (u.id, u.password_hash, u.active, u.role, u.password_changed_at)
+        for u in db.scalars(select(User).order_by(User.id))
+    ]
     return sessions, attempts, users
 
 
@@ -89,8 +93,12 @@ def test_login_success_gives_access_and_refresh_tokens(client, db, people, clock
     assert body["refresh_expires_in"] == 14 * 24 * 3600
     assert body["access_token"].count(".") == 2  # a JWT
     assert "." not in body["refresh_token"] and len(body["refresh_token"]) >= 40
-    claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"],
-                        options={"verify_exp": False, "verify_iat": False})
+    claims = jwt.decode(
+        body["access_token"],
+        TEST_SECRET,
+        algorithms=["HS256"],
+        options={"verify_exp": False, "verify_iat": False},
+    )
     assert claims["typ"] == "access"
     assert claims["exp"] - claims["iat"] == 900
     assert claims["iat"] == int(clock().timestamp())
@@ -230,12 +238,14 @@ def forge(payload: dict, key: str = TEST_SECRET, alg: str = "HS256") -> str:
 def test_bad_tokens_are_401_and_change_nothing(client, db, people, clock):
     pair = f.tokens(client, "alice")
     good = pair["access_token"]
-    claims = jwt.decode(good, TEST_SECRET, algorithms=["HS256"],
-                        options={"verify_exp": False, "verify_iat": False})
+    claims = jwt.decode(
+        good, TEST_SECRET, algorithms=["HS256"], options={"verify_exp": False, "verify_iat": False}
+    )
     admin_id = db.scalar(select(User.id).where(User.username == "admin"))
     head, payload, sig = good.split(".")
     other_payload = jwt.utils.base64url_encode(
-        json.dumps({**claims, "sub": str(admin_id)}).encode()).decode()
+        json.dumps({**claims, "sub": str(admin_id)}).encode()
+    ).decode()
     bad = {
         "tampered payload (sub of the admin, old signature)": f"{head}.{other_payload}.{sig}",
         "signature cut": f"{head}.{payload}.",
@@ -285,7 +295,7 @@ def test_disabled_account_tokens_stop_working_at_once(client, db, people):
 
 def test_refresh_rotates_the_refresh_token(client, db, people, clock):
     first = f.tokens(client, "alice")
-    (_, _, _, _, _, expires_at), = snapshot(db)[0]
+    ((_, _, _, _, _, expires_at),) = snapshot(db)[0]
     clock.advance(minutes=10)
     resp = client.post(f"{API}/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert resp.status_code == 200, resp.text
@@ -350,8 +360,9 @@ def test_logout_revokes_access_and_refresh_tokens_at_once(client, db, people, cl
     resp = client.post(f"{API}/auth/refresh", json={"refresh_token": this["refresh_token"]})
     assert_error(resp, 401, "unauthenticated")
     # The revocation is stored with the service clock's time.
-    revoked = [s[3] for s in snapshot(db)[0] if s[2] == security.token_digest(
-        this["refresh_token"])]
+    revoked = [
+        s[3] for s in snapshot(db)[0] if s[2] == security.token_digest(this["refresh_token"])
+    ]
     assert revoked == [clock()]
     # Only that login ended.
     assert me(client, other["access_token"]).status_code == 200
@@ -372,8 +383,11 @@ def test_password_change_revokes_every_session_of_the_user(client, db, people):
     two = f.tokens(client, "alice")
     bobs = f.tokens(client, "bob")
     new = "a-brand-new-password"
-    resp = client.post(f"{API}/auth/password", headers=bearer(one["access_token"]),
-                       json={"current_password": f.PASSWORD, "new_password": new})
+    resp = client.post(
+        f"{API}/auth/password",
+        headers=bearer(one["access_token"]),
+        json={"current_password": f.PASSWORD, "new_password": new},
+    )
     assert resp.status_code == 204, resp.text
     for pair in (one, two):
         assert_error(me(client, pair["access_token"]), 401, "unauthenticated")
@@ -390,26 +404,35 @@ def test_password_change_revokes_every_session_of_the_user(client, db, people):
 def test_password_change_with_wrong_current_password_changes_nothing(client, db, people):
     pair = f.tokens(client, "alice")
     before = snapshot(db)
-    resp = client.post(f"{API}/auth/password", headers=bearer(pair["access_token"]),
-                       json={"current_password": "wrong-password", "new_password": "x" * 12})
+    resp = client.post(
+        f"{API}/auth/password",
+        headers=bearer(pair["access_token"]),
+        json={"current_password": "wrong-password", "new_password": "x" * 12},
+    )
     body = assert_error(resp, 422, "invalid_input")
     assert body["field"] == "current_password"
     sessions, attempts, users = snapshot(db)
     assert (sessions, users) == (before[0], before[2])
     # The wrong guess counts towards the user's lock-out like a failed login.
-    assert attempts[len(before[1]):] == [("alice", False, attempts[-1][2])]
+    assert attempts[len(before[1]) :] == [("alice", False, attempts[-1][2])]
     assert me(client, pair["access_token"]).status_code == 200
 
 
 def test_password_change_guessing_is_rate_limited(client, db, people):
     pair = f.tokens(client, "alice")
     for _ in range(5):
-        resp = client.post(f"{API}/auth/password", headers=bearer(pair["access_token"]),
-                           json={"current_password": "guess-guess", "new_password": "x" * 12})
+        resp = client.post(
+            f"{API}/auth/password",
+            headers=bearer(pair["access_token"]),
+            json={"current_password": "guess-guess", "new_password": "x" * 12},
+        )
         assert resp.status_code == 422, resp.text
     # Even the right current password is refused now: a stolen token cannot brute-force.
-    resp = client.post(f"{API}/auth/password", headers=bearer(pair["access_token"]),
-                       json={"current_password": f.PASSWORD, "new_password": "x" * 12})
+    resp = client.post(
+        f"{API}/auth/password",
+        headers=bearer(pair["access_token"]),
+        json={"current_password": f.PASSWORD, "new_password": "x" * 12},
+    )
     assert_error(resp, 429, "rate_limited")
     assert int(resp.headers["Retry-After"]) == 900
 
@@ -417,8 +440,11 @@ def test_password_change_guessing_is_rate_limited(client, db, people):
 def test_password_change_validates_the_new_password(client, db, people):
     pair = f.tokens(client, "alice")
     before = snapshot(db)
-    resp = client.post(f"{API}/auth/password", headers=bearer(pair["access_token"]),
-                       json={"current_password": f.PASSWORD, "new_password": "short"})
+    resp = client.post(
+        f"{API}/auth/password",
+        headers=bearer(pair["access_token"]),
+        json={"current_password": f.PASSWORD, "new_password": "short"},
+    )
     body = assert_error(resp, 422, "validation_error")
     assert [x["field"] for x in body["fields"]] == ["body.new_password"]
     assert snapshot(db) == before
@@ -460,8 +486,7 @@ def test_failures_outside_the_window_do_not_count(client, db, people, clock):
     assert login_raw(client, "alice").status_code == 200
 
 
-def test_retry_after_is_when_enough_failures_have_left_the_window(client, app, db, people,
-                                                                  clock):
+def test_retry_after_is_when_enough_failures_have_left_the_window(client, app, db, people, clock):
     use_settings(app, login_max_failures_per_user=10)
     for _ in range(6):
         login_raw(client, "alice", "wrong-password")

@@ -75,7 +75,8 @@ def test_outside_development_a_short_secret_is_refused():
     with pytest.raises(ValidationError, match="at least 32 characters"):
         ServiceSettings(environment="production", secret_key="a" * 31)
     assert ServiceSettings(environment="production", secret_key="a" * 32).environment == (
-        "production")
+        "production"
+    )
 
 
 def test_env_prefix_auditlens_is_read(monkeypatch):
@@ -103,7 +104,8 @@ def test_unprefixed_variables_are_ignored(monkeypatch):
 
 def test_env_file_in_working_directory_is_read(tmp_path):
     (tmp_path / ".env").write_text(
-        f"AUDITLENS_ENVIRONMENT=test\nAUDITLENS_SECRET_KEY={STRONG}\n", encoding="utf-8")
+        f"AUDITLENS_ENVIRONMENT=test\nAUDITLENS_SECRET_KEY={STRONG}\n", encoding="utf-8"
+    )
     s = ServiceSettings()
     assert s.environment == "test"
     assert s.secret_key.get_secret_value() == STRONG

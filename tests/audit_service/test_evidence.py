@@ -86,11 +86,22 @@ def _fresh_logins():  # type: ignore[no-untyped-def]
     _headers.clear()
 
 
-def upload(client: TestClient, who: str, outlet_id: int, data: bytes, *,
-           name: str = "photo.jpg", declared: str = "image/jpeg", **form: str) -> httpx.Response:
-    return client.post(f"{API}/evidence", headers=auth(client, who),
-                       files={"file": (name, data, declared)},
-                       data={"outlet_id": str(outlet_id), **form})
+def upload(
+    client: TestClient,
+    who: str,
+    outlet_id: int,
+    data: bytes,
+    *,
+    name: str = "photo.jpg",
+    declared: str = "image/jpeg",
+    **form: str,
+) -> httpx.Response:
+    return client.post(
+        f"{API}/evidence",
+        headers=auth(client, who),
+        files={"file": (name, data, declared)},
+        data={"outlet_id": str(outlet_id), **form},
+    )
 
 
 def count(db, model) -> int:  # type: ignore[no-untyped-def]
@@ -107,18 +118,29 @@ def nothing_recorded(db) -> bool:  # type: ignore[no-untyped-def]
     return count(db, EvidenceBlob) == 0 and count(db, EvidenceItem) == 0
 
 
-def view_url(client: TestClient, who: str, evidence_id: Any,
-             purpose: str = "complaint #123 review") -> httpx.Response:
-    return client.post(f"{API}/evidence/{evidence_id}/view-url", headers=auth(client, who),
-                       json={"purpose": purpose})
+def view_url(
+    client: TestClient, who: str, evidence_id: Any, purpose: str = "complaint #123 review"
+) -> httpx.Response:
+    return client.post(
+        f"{API}/evidence/{evidence_id}/view-url",
+        headers=auth(client, who),
+        json={"purpose": purpose},
+    )
 
 
 def seed_item(db, outlet_id: int, *, seed: int = 99, user_id: int | None = None) -> EvidenceItem:  # type: ignore[no-untyped-def]
     """An item recorded straight through the ORM (its bytes are not in any store)."""
     data = image("PNG", seed)
     if db.get(EvidenceBlob, sha(data)) is None:
-        db.add(EvidenceBlob(sha256=sha(data), content_type="image/png", size_bytes=len(data),
-                            width=32, height=24))
+        db.add(
+            EvidenceBlob(
+                sha256=sha(data),
+                content_type="image/png",
+                size_bytes=len(data),
+                width=32,
+                height=24,
+            )
+        )
     item = EvidenceItem(sha256=sha(data), outlet_id=outlet_id, uploaded_by_id=user_id)
     db.add(item)
     db.commit()
@@ -150,8 +172,14 @@ def test_upload_jpeg_records_sniffed_metadata_and_stores_the_object(app, client,
 
 def test_upload_png_and_webp_are_accepted(client, db, world):
     for fmt, content_type in (("PNG", "image/png"), ("WEBP", "image/webp")):
-        resp = upload(client, "sup", world.o1, image(fmt, 2), name="x.bin",
-                      declared="application/octet-stream")
+        resp = upload(
+            client,
+            "sup",
+            world.o1,
+            image(fmt, 2),
+            name="x.bin",
+            declared="application/octet-stream",
+        )
         assert resp.status_code == 201, resp.text
         assert resp.json()["content_type"] == content_type
     assert count(db, EvidenceItem) == 2
@@ -196,8 +224,14 @@ def test_a_lost_object_is_restored_by_uploading_the_same_file(app, client, db, w
 
 
 def test_non_image_renamed_jpg_is_415_and_nothing_is_stored(app, client, db, world):
-    resp = upload(client, "sup", world.o1, b"just some notes, honest\n" * 20,
-                  name="notes.jpg", declared="image/jpeg")
+    resp = upload(
+        client,
+        "sup",
+        world.o1,
+        b"just some notes, honest\n" * 20,
+        name="notes.jpg",
+        declared="image/jpeg",
+    )
 
     assert resp.status_code == 415, resp.text
     detail = resp.json()["detail"]
@@ -213,8 +247,9 @@ def test_other_image_formats_are_415(client, db, world):
     assert nothing_recorded(db)
 
 
-def test_oversized_upload_is_413_naming_the_limit_and_nothing_is_stored(app, client, db,
-                                                                         world, settings):
+def test_oversized_upload_is_413_naming_the_limit_and_nothing_is_stored(
+    app, client, db, world, settings
+):
     limit = settings.max_upload_bytes
     data = image("PNG", 1)
     data += b"\0" * (limit + 1 - len(data))  # one byte over, within the form allowance
@@ -254,13 +289,22 @@ def test_upload_body_is_not_read_past_the_limit(app, settings):
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-        "scheme": "http", "path": f"{API}/evidence", "raw_path": f"{API}/evidence".encode(),
-        "root_path": "", "query_string": b"", "client": ("127.0.0.1", 50000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"{API}/evidence",
+        "raw_path": f"{API}/evidence".encode(),
+        "root_path": "",
+        "query_string": b"",
+        "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
-        "headers": [(b"host", b"testserver"),
-                    (b"content-type", b"multipart/form-data; boundary=xyz"),
-                    (b"transfer-encoding", b"chunked")],
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"multipart/form-data; boundary=xyz"),
+            (b"transfer-encoding", b"chunked"),
+        ],
     }
     asyncio.run(app(scope, receive, send))
 
@@ -309,8 +353,14 @@ def test_upload_needs_the_permission_and_an_outlet_in_scope(app, client, db, wor
     out_of_scope = upload(client, "sup", world.o2, data)
     assert out_of_scope.status_code == 404
     assert upload(client, "admin", 999_999, data).status_code == 404
-    assert client.post(f"{API}/evidence", files={"file": ("a.jpg", data, "image/jpeg")},
-                       data={"outlet_id": str(world.o1)}).status_code == 401
+    assert (
+        client.post(
+            f"{API}/evidence",
+            files={"file": ("a.jpg", data, "image/jpeg")},
+            data={"outlet_id": str(world.o1)},
+        ).status_code
+        == 401
+    )
     assert nothing_recorded(db)
     assert stored_files(app) == []
 
@@ -318,25 +368,38 @@ def test_upload_needs_the_permission_and_an_outlet_in_scope(app, client, db, wor
 def test_upload_form_fields_are_validated(client, world):
     resp = upload(client, "sup", world.o1, image("JPEG", 1), source="bad source!")
     assert resp.status_code == 422
-    resp = client.post(f"{API}/evidence", headers=auth(client, "sup"),
-                       data={"outlet_id": str(world.o1)})
+    resp = client.post(
+        f"{API}/evidence", headers=auth(client, "sup"), data={"outlet_id": str(world.o1)}
+    )
     assert resp.status_code == 422
 
 
 # ---------------------------------------------------------------- presigned PUT
 
 
-def ask_upload_url(client: TestClient, who: str, outlet_id: int, data: bytes,
-                   content_type: str = "image/png") -> httpx.Response:
-    return client.post(f"{API}/evidence/uploads", headers=auth(client, who),
-                       json={"outlet_id": outlet_id, "sha256": sha(data),
-                             "size_bytes": len(data), "content_type": content_type})
+def ask_upload_url(
+    client: TestClient, who: str, outlet_id: int, data: bytes, content_type: str = "image/png"
+) -> httpx.Response:
+    return client.post(
+        f"{API}/evidence/uploads",
+        headers=auth(client, who),
+        json={
+            "outlet_id": outlet_id,
+            "sha256": sha(data),
+            "size_bytes": len(data),
+            "content_type": content_type,
+        },
+    )
 
 
-def complete(client: TestClient, who: str, outlet_id: int, data: bytes,
-             **extra: str) -> httpx.Response:
-    return client.post(f"{API}/evidence/uploads/complete", headers=auth(client, who),
-                       json={"outlet_id": outlet_id, "sha256": sha(data), **extra})
+def complete(
+    client: TestClient, who: str, outlet_id: int, data: bytes, **extra: str
+) -> httpx.Response:
+    return client.post(
+        f"{API}/evidence/uploads/complete",
+        headers=auth(client, who),
+        json={"outlet_id": outlet_id, "sha256": sha(data), **extra},
+    )
 
 
 def test_presigned_put_flow_on_the_local_backend(app, client, db, world, clock):
@@ -348,8 +411,7 @@ def test_presigned_put_flow_on_the_local_backend(app, client, db, world, clock):
     assert t["method"] == "PUT"
     assert t["upload_url"].startswith(f"http://testserver{API}/evidence/blobs/{sha(data)}?")
     assert t["headers"] == {"Content-Type": "image/png"}
-    assert t["expires_at"] == (clock() + timedelta(seconds=TTL)).isoformat().replace(
-        "+00:00", "Z")
+    assert t["expires_at"] == (clock() + timedelta(seconds=TTL)).isoformat().replace("+00:00", "Z")
     assert nothing_recorded(db)
 
     put = client.put(t["upload_url"], content=data, headers=t["headers"])  # no bearer token
@@ -361,8 +423,11 @@ def test_presigned_put_flow_on_the_local_backend(app, client, db, world, clock):
 
     assert done.status_code == 201, done.text
     body = done.json()
-    assert (body["sha256"], body["content_type"], body["source"]) == (sha(data), "image/png",
-                                                                       "audit")
+    assert (body["sha256"], body["content_type"], body["source"]) == (
+        sha(data),
+        "image/png",
+        "audit",
+    )
     assert body["uploaded_by_id"] == world.ids["aud"]
     assert count(db, EvidenceItem) == 1
     assert app.state.evidence_store.get(sha(data)) == data
@@ -440,8 +505,12 @@ def test_complete_needs_your_own_upload(client, db, world):
     assert "nothing was uploaded" in resp.json()["detail"]
     assert nothing_recorded(db)
     # Nor may the URL be redirected to someone else's upload area.
-    assert client.put(url.replace(f"u={world.ids['sup']}", f"u={world.ids['sup2']}"),
-                      content=data).status_code == 403
+    assert (
+        client.put(
+            url.replace(f"u={world.ids['sup']}", f"u={world.ids['sup2']}"), content=data
+        ).status_code
+        == 403
+    )
 
 
 def test_upload_url_request_is_checked(client, world, settings):
@@ -451,15 +520,23 @@ def test_upload_url_request_is_checked(client, world, settings):
     wrong_type = ask_upload_url(client, "sup", world.o1, data, "application/pdf")
     assert wrong_type.status_code == 415
     assert "image/jpeg, image/png, image/webp" in wrong_type.json()["detail"]
-    big = client.post(f"{API}/evidence/uploads", headers=auth(client, "sup"),
-                      json={"outlet_id": world.o1, "sha256": sha(data),
-                            "size_bytes": settings.max_upload_bytes + 1,
-                            "content_type": "image/png"})
+    big = client.post(
+        f"{API}/evidence/uploads",
+        headers=auth(client, "sup"),
+        json={
+            "outlet_id": world.o1,
+            "sha256": sha(data),
+            "size_bytes": settings.max_upload_bytes + 1,
+            "content_type": "image/png",
+        },
+    )
     assert big.status_code == 413
     assert str(settings.max_upload_bytes) in big.json()["detail"]
-    bad_sha = client.post(f"{API}/evidence/uploads", headers=auth(client, "sup"),
-                          json={"outlet_id": world.o1, "sha256": "abc", "size_bytes": 5,
-                                "content_type": "image/png"})
+    bad_sha = client.post(
+        f"{API}/evidence/uploads",
+        headers=auth(client, "sup"),
+        json={"outlet_id": world.o1, "sha256": "abc", "size_bytes": 5, "content_type": "image/png"},
+    )
     assert bad_sha.status_code == 422
 
 
@@ -480,10 +557,15 @@ def test_complete_checks_scope_before_touching_the_upload(app, client, db, world
 
 @pytest.fixture
 def s3_client(settings, clock, s3_server, s3_bucket):  # type: ignore[no-untyped-def]
-    s3_settings = settings.model_copy(update={
-        "evidence_backend": "s3", "s3_endpoint": s3_server, "s3_access_key": SecretStr("testing"),
-        "s3_secret_key": SecretStr("testing"), "s3_bucket": s3_bucket,
-    })
+    s3_settings = settings.model_copy(
+        update={
+            "evidence_backend": "s3",
+            "s3_endpoint": s3_server,
+            "s3_access_key": SecretStr("testing"),
+            "s3_secret_key": SecretStr("testing"),
+            "s3_bucket": s3_bucket,
+        }
+    )
     application = create_app(s3_settings, clock=clock, configure_logs=False)
     with TestClient(application, raise_server_exceptions=False) as c:
         yield c
@@ -549,10 +631,14 @@ def test_direct_upload_and_dedupe_on_s3(s3_client, db, world):
 
 @pytest.fixture
 def down_client(settings, clock):  # type: ignore[no-untyped-def]
-    down = settings.model_copy(update={
-        "evidence_backend": "s3", "s3_endpoint": f"127.0.0.1:{free_port()}",  # nothing listens
-        "s3_access_key": SecretStr("testing"), "s3_secret_key": SecretStr("testing"),
-    })
+    down = settings.model_copy(
+        update={
+            "evidence_backend": "s3",
+            "s3_endpoint": f"127.0.0.1:{free_port()}",  # nothing listens
+            "s3_access_key": SecretStr("testing"),
+            "s3_secret_key": SecretStr("testing"),
+        }
+    )
     application = create_app(down, clock=clock, configure_logs=False)
     with TestClient(application, raise_server_exceptions=False) as c:
         yield c
@@ -562,9 +648,11 @@ def down_client(settings, clock):  # type: ignore[no-untyped-def]
 def test_object_store_down_is_503_and_nothing_is_recorded(down_client, db, world):
     data = image("JPEG", 30)
 
-    for resp in (upload(down_client, "sup", world.o1, data),
-                 ask_upload_url(down_client, "sup", world.o1, data),
-                 complete(down_client, "sup", world.o1, data)):
+    for resp in (
+        upload(down_client, "sup", world.o1, data),
+        ask_upload_url(down_client, "sup", world.o1, data),
+        complete(down_client, "sup", world.o1, data),
+    ):
         assert resp.status_code == 503, resp.text
         assert resp.json()["error"] == "service_unavailable"
         assert "object store unreachable" in resp.json()["detail"]
@@ -647,10 +735,16 @@ def test_roles_without_evidence_view_get_403_and_no_log(client, db, world):
 
 def test_view_url_needs_a_purpose(client, db, world):
     item_id = upload(client, "sup", world.o1, image("JPEG", 44)).json()["id"]
-    for body in ({}, {"purpose": ""}, {"purpose": "    \t   "}, {"purpose": "why"},
-                 {"purpose": "x" * 501}):
-        resp = client.post(f"{API}/evidence/{item_id}/view-url", headers=auth(client, "sup"),
-                           json=body)
+    for body in (
+        {},
+        {"purpose": ""},
+        {"purpose": "    \t   "},
+        {"purpose": "why"},
+        {"purpose": "x" * 501},
+    ):
+        resp = client.post(
+            f"{API}/evidence/{item_id}/view-url", headers=auth(client, "sup"), json=body
+        )
         assert resp.status_code == 422, (body, resp.text)
     assert log_rows(db) == []
 
@@ -687,8 +781,9 @@ def test_evidence_list_is_scoped(client, world):
     assert [i["id"] for i in seen["items"]] == [mine] and seen["total"] == 1
     everything = client.get(f"{API}/evidence", headers=auth(client, "admin")).json()
     assert {i["id"] for i in everything["items"]} == {mine, theirs}
-    only_o2 = client.get(f"{API}/evidence", params={"outlet_id": world.o2},
-                         headers=auth(client, "admin")).json()
+    only_o2 = client.get(
+        f"{API}/evidence", params={"outlet_id": world.o2}, headers=auth(client, "admin")
+    ).json()
     assert [i["id"] for i in only_o2["items"]] == [theirs]
     assert client.get(f"{API}/evidence", headers=auth(client, "hr")).status_code == 403
 
@@ -720,7 +815,10 @@ def test_access_log_is_readable_by_admin_and_hr_not_supervisor(client, world, lo
         page = resp.json()
         assert page["total"] == 3
         assert [r["purpose"] for r in page["items"]] == [
-            "regional review", "second look at it", "first look at it"]
+            "regional review",
+            "second look at it",
+            "first look at it",
+        ]
         first = page["items"][-1]
         assert (first["username"], first["user_id"]) == ("sup", world.ids["sup"])
         assert first["outlet_id"] == world.o1 and first["client_ip"] == "testclient"
@@ -757,8 +855,9 @@ def test_access_log_has_no_update_or_delete_route(app, client, world, logged):
     paths = app.openapi()["paths"]
     assert set(paths[f"{API}/evidence/access-log"]) == {"get"}
     for method in ("put", "patch", "delete"):
-        resp = client.request(method.upper(), f"{API}/evidence/access-log",
-                              headers=auth(client, "admin"))
+        resp = client.request(
+            method.upper(), f"{API}/evidence/access-log", headers=auth(client, "admin")
+        )
         assert resp.status_code == 405
     assert read_log(client, "admin").json()["total"] == 3
 
@@ -768,12 +867,20 @@ def test_access_log_has_no_update_or_delete_route(app, client, world, logged):
 
 def test_access_log_rejects_update_and_delete_through_raw_sql(db, world):
     item = seed_item(db, world.o1)
-    db.add(EvidenceAccess(evidence_id=item.id, user_id=world.ids["sup"], purpose="original",
-                          expires_at=datetime.now(UTC)))
+    db.add(
+        EvidenceAccess(
+            evidence_id=item.id,
+            user_id=world.ids["sup"],
+            purpose="original",
+            expires_at=datetime.now(UTC),
+        )
+    )
     db.commit()
 
-    for statement in ("UPDATE evidence_access_log SET purpose = 'rewritten'",
-                      "DELETE FROM evidence_access_log"):
+    for statement in (
+        "UPDATE evidence_access_log SET purpose = 'rewritten'",
+        "DELETE FROM evidence_access_log",
+    ):
         with pytest.raises(DBAPIError) as exc:
             db.execute(text(statement))
         assert isinstance(exc.value, IntegrityError)
@@ -782,8 +889,14 @@ def test_access_log_rejects_update_and_delete_through_raw_sql(db, world):
 
     assert [r.purpose for r in log_rows(db)] == ["original"]
     # Appending still works.
-    db.add(EvidenceAccess(evidence_id=item.id, user_id=world.ids["sup"], purpose="another one",
-                          expires_at=log_rows(db)[0].expires_at))
+    db.add(
+        EvidenceAccess(
+            evidence_id=item.id,
+            user_id=world.ids["sup"],
+            purpose="another one",
+            expires_at=log_rows(db)[0].expires_at,
+        )
+    )
     db.commit()
     assert len(log_rows(db)) == 2
 
@@ -810,8 +923,11 @@ def test_migration_0002_installs_and_removes_the_triggers(scratch_database):
         region = f.region(session)
         user = f.user(session, "someone", Role.admin)
         item = seed_item(session, f.outlet(session, region).id)
-        session.add(EvidenceAccess(evidence_id=item.id, user_id=user.id, purpose="before",
-                                   expires_at=datetime.now(UTC)))
+        session.add(
+            EvidenceAccess(
+                evidence_id=item.id, user_id=user.id, purpose="before", expires_at=datetime.now(UTC)
+            )
+        )
         session.commit()
         update = text("UPDATE evidence_access_log SET purpose = 'after'")
         with pytest.raises(IntegrityError):

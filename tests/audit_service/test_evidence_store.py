@@ -60,23 +60,35 @@ class Backend:
         """Keys in the objects area (not the upload area)."""
         if isinstance(self.store, LocalEvidenceStore):
             base = self.store.root / "sha256"
-            return sorted(str(p.relative_to(self.store.root)) for p in base.rglob("*")
-                          if p.is_file()) if base.exists() else []
+            return (
+                sorted(str(p.relative_to(self.store.root)) for p in base.rglob("*") if p.is_file())
+                if base.exists()
+                else []
+            )
         if not self.store.client.bucket_exists(self.store.bucket):
             return []
-        return sorted(o.object_name for o in self.store.client.list_objects(
-            self.store.bucket, prefix="sha256/", recursive=True))
+        return sorted(
+            o.object_name
+            for o in self.store.client.list_objects(
+                self.store.bucket, prefix="sha256/", recursive=True
+            )
+        )
 
 
 @contextmanager
 def local_backend(tmp_path: Path, clock) -> Iterator[Backend]:  # type: ignore[no-untyped-def]
-    store = LocalEvidenceStore(tmp_path / "evidence", signing_key=TEST_SECRET,
-                               base_url="http://testserver")
+    store = LocalEvidenceStore(
+        tmp_path / "evidence", signing_key=TEST_SECRET, base_url="http://testserver"
+    )
     # The API serves local URLs; these routes touch no database, so none is migrated.
     settings = ServiceSettings(
-        environment="test", database_url=f"sqlite:///{tmp_path / 'unused.db'}",
-        secret_key=TEST_SECRET, evidence_dir=tmp_path / "evidence",
-        public_url="http://testserver", max_upload_bytes=UPLOAD_LIMIT, log_level="WARNING",
+        environment="test",
+        database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+        secret_key=TEST_SECRET,
+        evidence_dir=tmp_path / "evidence",
+        public_url="http://testserver",
+        max_upload_bytes=UPLOAD_LIMIT,
+        log_level="WARNING",
     )
     app = create_app(settings, clock=clock, store=store, configure_logs=False)
     try:
@@ -88,8 +100,14 @@ def local_backend(tmp_path: Path, clock) -> Iterator[Backend]:  # type: ignore[n
 
 @contextmanager
 def s3_backend(endpoint: str, bucket: str) -> Iterator[Backend]:
-    store = S3EvidenceStore(endpoint=endpoint, access_key="testing", secret_key="testing",
-                            bucket=bucket, secure=False, region="us-east-1")
+    store = S3EvidenceStore(
+        endpoint=endpoint,
+        access_key="testing",
+        secret_key="testing",
+        bucket=bucket,
+        secure=False,
+        region="us-east-1",
+    )
     with httpx.Client(timeout=10) as http:
         yield Backend("s3", store, http)
 
@@ -100,8 +118,9 @@ def backend(request, tmp_path: Path, clock) -> Iterator[Backend]:  # type: ignor
         with local_backend(tmp_path, clock) as b:
             yield b
     else:
-        with s3_backend(request.getfixturevalue("s3_server"),
-                        request.getfixturevalue("s3_bucket")) as b:
+        with s3_backend(
+            request.getfixturevalue("s3_server"), request.getfixturevalue("s3_bucket")
+        ) as b:
             yield b
 
 
@@ -112,8 +131,9 @@ def local(tmp_path: Path, clock) -> Iterator[Backend]:  # type: ignore[no-untype
 
 
 def put_upload(b: Backend, data: bytes, *, uploader: int, now, key_sha: str | None = None):  # type: ignore[no-untyped-def]
-    url = b.store.presigned_put(key_sha or sha(data), ttl_s=TTL, content_type="image/png",
-                                uploader_id=uploader, now=now)
+    url = b.store.presigned_put(
+        key_sha or sha(data), ttl_s=TTL, content_type="image/png", uploader_id=uploader, now=now
+    )
     return b.http.put(url, content=data, headers={"Content-Type": "image/png"})
 
 
@@ -172,8 +192,7 @@ def test_presigned_get_is_fetchable_over_http(backend, clock):
     data = png(3)
     backend.store.put(sha(data), data, "image/png")
 
-    url = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png",
-                                      now=clock())
+    url = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png", now=clock())
     resp = backend.http.get(url)
 
     assert resp.status_code == 200, resp.text
@@ -184,8 +203,7 @@ def test_presigned_get_is_fetchable_over_http(backend, clock):
 def test_presigned_get_carries_its_expiry(backend, clock):
     data = png(3)
     backend.store.put(sha(data), data, "image/png")
-    url = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png",
-                                      now=clock())
+    url = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png", now=clock())
     query = parse_qs(urlsplit(url).query)
     if backend.name == "local":
         assert int(query["expires"][0]) == int(clock().timestamp()) + TTL
@@ -201,8 +219,7 @@ def test_local_presigned_get_is_refused_once_expired(local, clock):
     backend = local
     data = png(4)
     backend.store.put(sha(data), data, "image/png")
-    url = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png",
-                                      now=clock())
+    url = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png", now=clock())
     clock.advance(seconds=TTL - 1)
     assert backend.http.get(url).status_code == 200
     clock.advance(seconds=2)
@@ -218,13 +235,14 @@ def test_local_presigned_get_refuses_an_altered_url(local, clock):
     data, other = png(4), png(5)
     backend.store.put(sha(data), data, "image/png")
     backend.store.put(sha(other), other, "image/png")
-    url = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png",
-                                      now=clock())
+    url = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png", now=clock())
 
-    for altered in (url.replace(sha(data), sha(other)),          # another object
-                    url.replace("ct=image%2Fpng", "ct=text%2Fhtml"),  # another type
-                    url[:-4] + "0000",                              # another signature
-                    url.replace("sig=", "sig=%C3%A9")):             # non-ASCII signature
+    for altered in (
+        url.replace(sha(data), sha(other)),  # another object
+        url.replace("ct=image%2Fpng", "ct=text%2Fhtml"),  # another type
+        url[:-4] + "0000",  # another signature
+        url.replace("sig=", "sig=%C3%A9"),
+    ):  # non-ASCII signature
         resp = backend.http.get(altered)
         assert resp.status_code == 403, (altered, resp.text)
         assert "signature" in resp.json()["detail"]
@@ -252,8 +270,9 @@ def test_presigned_put_lands_in_the_callers_upload_area_only(backend, clock):
 
 def test_presigned_put_url_targets_the_upload_key(backend, clock):
     key = sha(b"x")
-    url = backend.store.presigned_put(key, ttl_s=TTL, content_type="image/png", uploader_id=7,
-                                      now=clock())
+    url = backend.store.presigned_put(
+        key, ttl_s=TTL, content_type="image/png", uploader_id=7, now=clock()
+    )
     if backend.name == "s3":
         assert urlsplit(url).path.endswith("/" + upload_key(key, 7))
         assert parse_qs(urlsplit(url).query)["X-Amz-Expires"] == [str(TTL)]
@@ -277,8 +296,9 @@ def test_read_upload_refuses_objects_over_the_limit(backend, clock):
 def test_local_presigned_put_checks_signature_expiry_hash_and_size(local, clock):
     backend = local
     data = png(8)
-    url = backend.store.presigned_put(sha(data), ttl_s=TTL, content_type="image/png",
-                                      uploader_id=7, now=clock())
+    url = backend.store.presigned_put(
+        sha(data), ttl_s=TTL, content_type="image/png", uploader_id=7, now=clock()
+    )
 
     # Someone else's area: the uploader is part of what is signed.
     assert backend.http.put(url.replace("u=7", "u=8"), content=data).status_code == 403
@@ -287,8 +307,13 @@ def test_local_presigned_put_checks_signature_expiry_hash_and_size(local, clock)
     assert wrong.status_code == 422
     assert "hashes to" in wrong.json()["detail"]
     # Over the upload limit: refused without storing anything.
-    big = backend.store.presigned_put(sha(b"z" * (UPLOAD_LIMIT + 1)), ttl_s=TTL,
-                                      content_type="image/png", uploader_id=7, now=clock())
+    big = backend.store.presigned_put(
+        sha(b"z" * (UPLOAD_LIMIT + 1)),
+        ttl_s=TTL,
+        content_type="image/png",
+        uploader_id=7,
+        now=clock(),
+    )
     too_big = backend.http.put(big, content=b"z" * (UPLOAD_LIMIT + 1))
     assert too_big.status_code == 413
     assert str(UPLOAD_LIMIT) in too_big.json()["detail"]
@@ -303,13 +328,19 @@ def test_local_presigned_put_checks_signature_expiry_hash_and_size(local, clock)
 
 def test_local_urls_are_not_served_by_an_s3_backed_api(tmp_path, clock, s3_server, s3_bucket):
     settings = ServiceSettings(
-        environment="test", database_url=f"sqlite:///{tmp_path / 'unused.db'}",
-        secret_key=TEST_SECRET, evidence_backend="s3", s3_endpoint=s3_server,
-        s3_access_key="testing", s3_secret_key="testing", s3_bucket=s3_bucket,
+        environment="test",
+        database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+        secret_key=TEST_SECRET,
+        evidence_backend="s3",
+        s3_endpoint=s3_server,
+        s3_access_key="testing",
+        s3_secret_key="testing",
+        s3_bucket=s3_bucket,
         public_url="http://testserver",
     )
-    local = LocalEvidenceStore(tmp_path / "ev", signing_key=TEST_SECRET,
-                               base_url="http://testserver")
+    local = LocalEvidenceStore(
+        tmp_path / "ev", signing_key=TEST_SECRET, base_url="http://testserver"
+    )
     data = png(1)
     local.put(sha(data), data, "image/png")
     url = local.presigned_get(sha(data), ttl_s=TTL, content_type="image/png", now=clock())
@@ -339,9 +370,14 @@ def test_ping_succeeds_when_reachable(backend):
 
 
 def test_s3_store_down_is_service_unavailable_everywhere(clock):
-    store = S3EvidenceStore(endpoint=f"127.0.0.1:{free_port()}", access_key="testing",
-                            secret_key="testing", bucket="closed", secure=False,
-                            region="us-east-1")
+    store = S3EvidenceStore(
+        endpoint=f"127.0.0.1:{free_port()}",
+        access_key="testing",
+        secret_key="testing",
+        bucket="closed",
+        secure=False,
+        region="us-east-1",
+    )
     data = png(1)
     calls = [
         store.ping,
@@ -349,8 +385,7 @@ def test_s3_store_down_is_service_unavailable_everywhere(clock):
         lambda: store.get(sha(data)),
         lambda: store.stat(sha(data)),
         lambda: store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png"),
-        lambda: store.presigned_put(sha(data), ttl_s=TTL, content_type="image/png",
-                                    uploader_id=1),
+        lambda: store.presigned_put(sha(data), ttl_s=TTL, content_type="image/png", uploader_id=1),
         lambda: store.read_upload(sha(data), uploader_id=1, max_bytes=UPLOAD_LIMIT),
         lambda: store.discard_upload(sha(data), uploader_id=1),
     ]
@@ -370,17 +405,23 @@ def test_local_store_on_an_unwritable_folder_is_service_unavailable(tmp_path):
 
 def test_presign_uses_the_given_instant(backend, clock):
     data = png(2)
-    first = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png",
-                                        now=clock())
-    later = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png",
-                                        now=clock() + timedelta(hours=1))
+    first = backend.store.presigned_get(sha(data), ttl_s=TTL, content_type="image/png", now=clock())
+    later = backend.store.presigned_get(
+        sha(data), ttl_s=TTL, content_type="image/png", now=clock() + timedelta(hours=1)
+    )
     assert first != later
 
 
 def test_s3_urls_are_signed_for_the_public_endpoint(s3_server, s3_bucket):
-    store = S3EvidenceStore(endpoint=s3_server, access_key="testing", secret_key="testing",
-                            bucket=s3_bucket, secure=False, region="us-east-1",
-                            public_endpoint="https://evidence.example.com")
+    store = S3EvidenceStore(
+        endpoint=s3_server,
+        access_key="testing",
+        secret_key="testing",
+        bucket=s3_bucket,
+        secure=False,
+        region="us-east-1",
+        public_endpoint="https://evidence.example.com",
+    )
     url = store.presigned_get("a" * 64, ttl_s=60, content_type="image/jpeg")
     assert url.startswith(f"https://evidence.example.com/{s3_bucket}/")
     assert "X-Amz-Signature=" in url

@@ -50,8 +50,9 @@ def _operations() -> list[tuple[str, str]]:
     from audit_service.app import create_app
     from audit_service.config import ServiceSettings
 
-    app = create_app(ServiceSettings(database_url="sqlite://", evidence_dir="/tmp/unused"),
-                     configure_logs=False)
+    app = create_app(
+        ServiceSettings(database_url="sqlite://", evidence_dir="/tmp/unused"), configure_logs=False
+    )
     ops = [
         (method.upper(), path)
         for path, item in app.openapi()["paths"].items()
@@ -70,8 +71,13 @@ def test_api_never_errors_and_keeps_its_schema(method, path, app, fuzz_world):
     operation = schema[path][method]
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def run(case):
         case.call_and_validate(headers=fuzz_world["headers"], checks=CHECKS)
 

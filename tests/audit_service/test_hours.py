@@ -11,7 +11,9 @@ from audit_service.organisation.hours import WEEKDAYS, intervals_on, is_open
 
 NINE_TO_FIVE = [{"opens": "09:00", "closes": "17:00", "extended": False}]
 WEEKDAYS_ONLY = {d: NINE_TO_FIVE for d in ("mon", "tue", "wed", "thu", "fri")} | {
-    "sat": [], "sun": []}
+    "sat": [],
+    "sun": [],
+}
 # Split day with a lunch break and an extended-hours evening service.
 SPLIT = {
     "mon": [
@@ -108,18 +110,29 @@ def test_is_open_exception_is_keyed_by_the_local_date():
     weekly = {"sat": [{"opens": "07:00", "closes": "12:00"}]}
     assert is_open(at, timezone="Asia/Shanghai", weekly=weekly) is True
     # A holiday on the UTC date (Friday) does not close the local Saturday...
-    assert is_open(at, timezone="Asia/Shanghai", weekly=weekly,
-                   exceptions={date(2026, 11, 20): None}) is True
+    assert (
+        is_open(at, timezone="Asia/Shanghai", weekly=weekly, exceptions={date(2026, 11, 20): None})
+        is True
+    )
     # ...a holiday on the local date does.
-    assert is_open(at, timezone="Asia/Shanghai", weekly=weekly,
-                   exceptions={date(2026, 11, 21): None}) is False
+    assert (
+        is_open(at, timezone="Asia/Shanghai", weekly=weekly, exceptions={date(2026, 11, 21): None})
+        is False
+    )
 
 
 def test_is_open_holiday_closes_a_regular_day():
     at = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
     assert is_open(at, timezone="Asia/Shanghai", weekly=WEEKDAYS_ONLY) is True
-    assert is_open(at, timezone="Asia/Shanghai", weekly=WEEKDAYS_ONLY,
-                   exceptions={date(2026, 11, 23): None}) is False
+    assert (
+        is_open(
+            at,
+            timezone="Asia/Shanghai",
+            weekly=WEEKDAYS_ONLY,
+            exceptions={date(2026, 11, 23): None},
+        )
+        is False
+    )
 
 
 def test_is_open_special_hours_replace_the_weekly_ones():
@@ -128,10 +141,12 @@ def test_is_open_special_hours_replace_the_weekly_ones():
     inside = datetime(2026, 11, 22, 13, 59, tzinfo=SHANGHAI)
     after = datetime(2026, 11, 22, 14, 0, tzinfo=SHANGHAI)
     assert is_open(inside, timezone="Asia/Shanghai", weekly=WEEKDAYS_ONLY) is False
-    assert is_open(inside, timezone="Asia/Shanghai", weekly=WEEKDAYS_ONLY,
-                   exceptions=special) is True
-    assert is_open(after, timezone="Asia/Shanghai", weekly=WEEKDAYS_ONLY,
-                   exceptions=special) is False
+    assert (
+        is_open(inside, timezone="Asia/Shanghai", weekly=WEEKDAYS_ONLY, exceptions=special) is True
+    )
+    assert (
+        is_open(after, timezone="Asia/Shanghai", weekly=WEEKDAYS_ONLY, exceptions=special) is False
+    )
     # Shorter special hours on a weekday: 15:00 is normally open, not on that day.
     monday = date(2026, 11, 23)
     short = {monday: [{"opens": "09:00", "closes": "12:00"}]}
@@ -150,23 +165,45 @@ def test_is_open_berlin_follows_daylight_saving_time():
     assert is_open(summer, timezone="Europe/Berlin", weekly=WEEKDAYS_ONLY) is True
     # Autumn: DST ends 2026-10-25. 16:30 UTC is 18:30 CEST on Friday 23rd (closed),
     # 17:30 CET on Monday 26th (closed), 15:30 UTC Monday is 16:30 CET (open).
-    assert is_open(datetime(2026, 10, 23, 14, 30, tzinfo=UTC), timezone="Europe/Berlin",
-                   weekly=WEEKDAYS_ONLY) is True  # 16:30 CEST
-    assert is_open(datetime(2026, 10, 23, 15, 30, tzinfo=UTC), timezone="Europe/Berlin",
-                   weekly=WEEKDAYS_ONLY) is False  # 17:30 CEST
-    assert is_open(datetime(2026, 10, 26, 15, 30, tzinfo=UTC), timezone="Europe/Berlin",
-                   weekly=WEEKDAYS_ONLY) is True  # 16:30 CET
+    assert (
+        is_open(
+            datetime(2026, 10, 23, 14, 30, tzinfo=UTC),
+            timezone="Europe/Berlin",
+            weekly=WEEKDAYS_ONLY,
+        )
+        is True
+    )  # 16:30 CEST
+    assert (
+        is_open(
+            datetime(2026, 10, 23, 15, 30, tzinfo=UTC),
+            timezone="Europe/Berlin",
+            weekly=WEEKDAYS_ONLY,
+        )
+        is False
+    )  # 17:30 CEST
+    assert (
+        is_open(
+            datetime(2026, 10, 26, 15, 30, tzinfo=UTC),
+            timezone="Europe/Berlin",
+            weekly=WEEKDAYS_ONLY,
+        )
+        is True
+    )  # 16:30 CET
 
 
 def test_is_open_on_the_dst_switch_day_uses_wall_clock_hours():
     # Sunday 2026-03-29: clocks jump from 02:00 to 03:00 in Berlin.
     weekly = {"sun": [{"opens": "02:30", "closes": "03:30"}]}
     # 01:15 UTC is 03:15 CEST (wall clock inside the interval).
-    assert is_open(datetime(2026, 3, 29, 1, 15, tzinfo=UTC), timezone="Europe/Berlin",
-                   weekly=weekly) is True
+    assert (
+        is_open(datetime(2026, 3, 29, 1, 15, tzinfo=UTC), timezone="Europe/Berlin", weekly=weekly)
+        is True
+    )
     # 00:45 UTC is 01:45 CET: before the interval.
-    assert is_open(datetime(2026, 3, 29, 0, 45, tzinfo=UTC), timezone="Europe/Berlin",
-                   weekly=weekly) is False
+    assert (
+        is_open(datetime(2026, 3, 29, 0, 45, tzinfo=UTC), timezone="Europe/Berlin", weekly=weekly)
+        is False
+    )
 
 
 def test_is_open_refuses_naive_datetimes():

@@ -25,7 +25,11 @@ def test_readyz_reports_database_and_store(client):
 def test_readyz_is_503_when_the_object_store_is_down(app, client):
     # A port nothing listens on: the store is unreachable.
     app.state.evidence_store = S3EvidenceStore(
-        endpoint="127.0.0.1:9", access_key="x", secret_key="y", bucket="b", secure=False,
+        endpoint="127.0.0.1:9",
+        access_key="x",
+        secret_key="y",
+        bucket="b",
+        secure=False,
         region="us-east-1",
     )
     resp = client.get("/readyz")
@@ -55,8 +59,9 @@ def test_request_id_is_echoed_or_minted(client):
 def test_json_log_lines_carry_the_request_id():
     token = request_id_var.set("req-42")
     try:
-        record = logging.LogRecord("audit_service", logging.INFO, __file__, 1, "hello %s",
-                                   ("world",), None)
+        record = logging.LogRecord(
+            "audit_service", logging.INFO, __file__, 1, "hello %s", ("world",), None
+        )
         record.ctx_status = 200
         line = json.loads(JsonFormatter().format(record))
     finally:

@@ -11,7 +11,7 @@ from audit_service.config import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-REGENERATE = "regenerate it with .venv/bin/python scripts/settings_table.py and paste it"
+REGENERATE = "regenerate it with .venv/bin/python scripts/sync_readme.py"
 
 
 def _settings_table() -> str:
@@ -33,7 +33,7 @@ def test_settings_table_is_current():
 
 def test_role_table_is_current():
     assert permission_table() in README, (
-        "README.md's role table differs from audit_service.authz: paste `auditlens roles`"
+        "README.md's role table differs from audit_service.authz: run scripts/sync_readme.py"
     )
 
 
@@ -43,3 +43,8 @@ def test_quick_start_comes_first():
     assert head[1].startswith("Quick start")
     commands = re.findall(r"^(make \w+)", head[1], flags=re.MULTILINE)
     assert commands[:2] == ["make demo", "make test"]
+
+
+def test_route_table_is_current():
+    table = runpy.run_path(str(ROOT / "scripts" / "sync_readme.py"))["route_table"]()
+    assert table in README, f"README.md's API route list is stale; {REGENERATE}"

@@ -31,16 +31,25 @@ def _org(db) -> SimpleNamespace:  # type: ignore[no-untyped-def]
 
 def _history(db, staff_id: int) -> list[tuple[int, date, date | None]]:  # type: ignore[no-untyped-def]
     db.commit()
-    rows = db.scalars(select(StaffAssignment).where(StaffAssignment.staff_id == staff_id)
-                      .order_by(StaffAssignment.valid_from))
+    rows = db.scalars(
+        select(StaffAssignment)
+        .where(StaffAssignment.staff_id == staff_id)
+        .order_by(StaffAssignment.valid_from)
+    )
     return [(r.outlet_id, r.valid_from, r.valid_to) for r in rows]
 
 
 def test_staff_crud_and_filters(client, db):
     o = _org(db)
     hr = f.login(client, "hr")
-    body = {"employee_no": "E100", "name": " Li Wei ", "role": "counter_clerk",
-            "outlet_id": o.a.id, "team_lead_id": o.s2.id, "active_from": "2026-03-01"}
+    body = {
+        "employee_no": "E100",
+        "name": " Li Wei ",
+        "role": "counter_clerk",
+        "outlet_id": o.a.id,
+        "team_lead_id": o.s2.id,
+        "active_from": "2026-03-01",
+    }
     created = client.post(f"{API}/staff", json=body, headers=hr)
     assert created.status_code == 201, created.text
     new = created.json()
@@ -52,17 +61,25 @@ def test_staff_crud_and_filters(client, db):
     assert dup.status_code == 409, dup.text
     assert "E100" in dup.json()["detail"]
 
-    bad_period = client.post(f"{API}/staff", headers=hr, json={
-        **body, "employee_no": "E101", "active_to": "2026-02-01"})
+    bad_period = client.post(
+        f"{API}/staff", headers=hr, json={**body, "employee_no": "E101", "active_to": "2026-02-01"}
+    )
     assert bad_period.status_code == 422
     assert "active_to" in bad_period.json()["detail"]
 
     got = client.get(f"{API}/staff/{new['id']}", headers=hr)
     assert got.status_code == 200 and got.json()["employee_no"] == "E100"
 
-    patched = client.patch(f"{API}/staff/{new['id']}", headers=hr,
-                           json={"name": "Li Wei (Ops)", "role": "outlet_manager",
-                                 "team_lead_id": None, "active_to": "2026-12-31"})
+    patched = client.patch(
+        f"{API}/staff/{new['id']}",
+        headers=hr,
+        json={
+            "name": "Li Wei (Ops)",
+            "role": "outlet_manager",
+            "team_lead_id": None,
+            "active_to": "2026-12-31",
+        },
+    )
     assert patched.status_code == 200, patched.text
     assert patched.json()["role"] == "outlet_manager"
     assert patched.json()["team_lead_id"] is None
@@ -94,15 +111,20 @@ def test_staff_crud_and_filters(client, db):
     assert client.get(f"{API}/staff/0", headers=hr).status_code == 422
     # A supervisor reads staff but may not write them.
     sup = f.login(client, "sup_a")
-    assert client.post(f"{API}/staff", json={**body, "employee_no": "E102"},
-                       headers=sup).status_code == 403
+    assert (
+        client.post(f"{API}/staff", json={**body, "employee_no": "E102"}, headers=sup).status_code
+        == 403
+    )
 
 
 def test_transfer_keeps_history(client, db):
     o = _org(db)
     hr = f.login(client, "hr")
-    resp = client.post(f"{API}/staff/{o.s1.id}/transfer", headers=hr,
-                       json={"outlet_id": o.b.id, "effective": "2026-06-01"})
+    resp = client.post(
+        f"{API}/staff/{o.s1.id}/transfer",
+        headers=hr,
+        json={"outlet_id": o.b.id, "effective": "2026-06-01"},
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["outlet_id"] == o.b.id
@@ -116,28 +138,38 @@ def test_transfer_keeps_history(client, db):
     assert db.get(Staff, o.s1.id).outlet_id == o.b.id
 
     # A promotion at the same outlet is a transfer too: the role is kept per period.
-    promoted = client.post(f"{API}/staff/{o.s1.id}/transfer", headers=hr,
-                           json={"outlet_id": o.b.id, "effective": "2026-09-01",
-                                 "role": "outlet_manager"})
+    promoted = client.post(
+        f"{API}/staff/{o.s1.id}/transfer",
+        headers=hr,
+        json={"outlet_id": o.b.id, "effective": "2026-09-01", "role": "outlet_manager"},
+    )
     assert promoted.status_code == 200, promoted.text
     assert promoted.json()["role"] == "outlet_manager"
 
     hist = client.get(f"{API}/staff/{o.s1.id}/history", headers=hr)
     assert hist.status_code == 200, hist.text
-    assert [(h["outlet_code"], h["role"], h["valid_from"], h["valid_to"], h["current"])
-            for h in hist.json()] == [
+    assert [
+        (h["outlet_code"], h["role"], h["valid_from"], h["valid_to"], h["current"])
+        for h in hist.json()
+    ] == [
         ("A", "counter_clerk", "2026-01-01", "2026-05-31", False),
         ("B", "counter_clerk", "2026-06-01", "2026-08-31", False),
         ("B", "outlet_manager", "2026-09-01", None, True),
     ]
 
     # Periods cannot be rewritten by a transfer dated before the current one began.
-    back = client.post(f"{API}/staff/{o.s1.id}/transfer", headers=hr,
-                       json={"outlet_id": o.a.id, "effective": "2026-08-01"})
+    back = client.post(
+        f"{API}/staff/{o.s1.id}/transfer",
+        headers=hr,
+        json={"outlet_id": o.a.id, "effective": "2026-08-01"},
+    )
     assert back.status_code == 422
     assert "effective" in back.json()["detail"]
-    same = client.post(f"{API}/staff/{o.s1.id}/transfer", headers=hr,
-                       json={"outlet_id": o.b.id, "effective": "2026-10-01"})
+    same = client.post(
+        f"{API}/staff/{o.s1.id}/transfer",
+        headers=hr,
+        json={"outlet_id": o.b.id, "effective": "2026-10-01"},
+    )
     assert same.status_code == 422
     assert len(_history(db, o.s1.id)) == 3
 
@@ -145,14 +177,20 @@ def test_transfer_keeps_history(client, db):
 def test_transfer_out_of_scope_is_404(client, db):
     o = _org(db)
     hr_a = f.login(client, "hr_a")
-    resp = client.post(f"{API}/staff/{o.s2.id}/transfer", headers=hr_a,
-                       json={"outlet_id": o.b.id, "effective": "2026-06-01"})
+    resp = client.post(
+        f"{API}/staff/{o.s2.id}/transfer",
+        headers=hr_a,
+        json={"outlet_id": o.b.id, "effective": "2026-06-01"},
+    )
     assert resp.status_code == 404, resp.text
     assert resp.json()["detail"] == f"outlet {o.b.id} not found"
     assert _history(db, o.s2.id) == [(o.a.id, date(2026, 1, 1), None)]
     # Staff of another outlet are unknown to hr_a, also as the one to transfer.
-    other = client.post(f"{API}/staff/{o.s3.id}/transfer", headers=hr_a,
-                        json={"outlet_id": o.a.id, "effective": "2026-06-01"})
+    other = client.post(
+        f"{API}/staff/{o.s3.id}/transfer",
+        headers=hr_a,
+        json={"outlet_id": o.a.id, "effective": "2026-06-01"},
+    )
     assert other.status_code == 404
     assert client.get(f"{API}/staff/{o.s3.id}", headers=hr_a).status_code == 404
     listed = client.get(f"{API}/staff", headers=f.login(client, "sup_a")).json()
@@ -181,8 +219,7 @@ def test_team_lead_must_exist_not_self_and_no_cycle(client, db):
     assert db.get(Staff, o.s3.id).team_lead_id is None
     # A lead outside the caller's scope does not exist for them.
     hr_a = f.login(client, "hr_a")
-    hidden = client.patch(f"{API}/staff/{o.s1.id}", headers=hr_a,
-                          json={"team_lead_id": o.s3.id})
+    hidden = client.patch(f"{API}/staff/{o.s1.id}", headers=hr_a, json={"team_lead_id": o.s3.id})
     assert hidden.status_code == 422
     assert "not found" in hidden.json()["detail"]
 
@@ -199,5 +236,4 @@ def test_staff_role_sees_only_own_record(client, db):
     assert client.get(f"{API}/staff/{o.s2.id}", headers=me).status_code == 404
     assert client.get(f"{API}/staff/{o.s1.id}/history", headers=me).status_code == 200
     assert client.get(f"{API}/staff/{o.s2.id}/history", headers=me).status_code == 404
-    assert client.patch(f"{API}/staff/{o.s1.id}", json={"name": "x"},
-                        headers=me).status_code == 403
+    assert client.patch(f"{API}/staff/{o.s1.id}", json={"name": "x"}, headers=me).status_code == 403

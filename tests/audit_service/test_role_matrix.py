@@ -1,0 +1,759 @@
+"""Every route x every role x an object in and out of the caller's scope.
+
+The expectations are written here independently of the app: each route names the permission it
+needs (``NEEDS``), and the expected status follows the rules in the README:
+- the role lacks the permission: 403;
+- the object belongs to an outlet outside the caller's scope: 404 (never 403: ids don't leak);
+- otherwise the route's success status.
+A completeness test makes sure a new route cannot be added without a row here.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from audit_service.authz import ROLE_PERMISSIONS, Permission
+from audit_service.core.security import mint_access_token
+from audit_service.models import (
+    Camera,
+    OutletHoursException,
+    Role,
+    Shift,
+    ShiftRole,
+    StaffRole,
+    UserSession,
+)
+from tests import factories as f
+from tests.conftest import TEST_SECRET
+
+P = Permission
+_seq = itertools.count(1)
+
+
+def _png(_: object = None) -> bytes:
+    """A small PNG no other call returns (random pixels), so uploads never deduplicate."""
+    buf = io.BytesIO()
+    Image.frombytes("RGB", (8, 8), os.urandom(8 * 8 * 3)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@dataclass
+class World:
+    client: Any
+    db: Any
+    clock: Any
+    headers: dict[Role, dict[str, str]] = field(default_factory=dict)
+    ids: dict[str, dict[str, Any]] = field(default_factory=dict)  # side -> name -> object
+
+    def fresh_staff(self, side: str) -> Any:
+        outlet = self.ids[side]["outlet"]
+        staff = f.staff(self.db, outlet, f"X{next(_seq):05d}")
+        self.db.commit()
+        return staff
+
+    def fresh_camera(self, side: str) -> Any:
+        cam = Camera(outlet_id=self.ids[side]["outlet"].id, code=f"cam-{next(_seq)}", name="c")
+        self.db.add(cam)
+        self.db.commit()
+        return cam
+
+    def evidence(self, side: str) -> str:
+        return self.ids[side]["evidence"]
+
+
+def _token(db, user, clock) -> dict[str, str]:
+    # Tokens minted directly: logging in through Argon2 for every row would only add time.
+    session = UserSession(
+        user_id=user.id,
+        refresh_token_hash=uuid.uuid4().hex,
+        expires_at=clock() + timedelta(days=1),
+        created_at=clock(),
+        last_used_at=clock(),
+    )
+    db.add(session)
+    db.flush()
+    token, _ = mint_access_token(
+        TEST_SECRET, user_id=user.id, session_id=session.id, ttl_s=900, now=clock()
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def world(client, db, clock) -> World:
+    r1 = f.region(db, "R1")
+    r2 = f.region(db, "R2", "Region Two")
+    w = World(client=client, db=db, clock=clock)
+    for side, region, code in (("in", r1, "A"), ("out", r2, "B")):
+        outlet = f.outlet(db, region, code)
+        counter = f.counter(db, outlet, "C1")
+        staff = f.staff(db, outlet, f"S{code}")
+        camera = Camera(outlet_id=outlet.id, code=f"cam-{code}", name="cam")
+        db.add(camera)
+        db.flush()
+        start = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+        shift = Shift(
+            staff_id=staff.id,
+            outlet_id=outlet.id,
+            counter_id=counter.id,
+            role=ShiftRole.counter,
+            starts_at=start,
+            ends_at=start + timedelta(hours=8),
+        )
+        db.add(shift)
+        db.flush()
+        w.ids[side] = {
+            "region": region,
+            "outlet": outlet,
+            "counter": counter,
+            "staff": staff,
+            "camera": camera,
+            "shift": shift,
+        }
+    inside = w.ids["in"]
+    users = {
+        Role.admin: f.user(db, "m-admin", Role.admin),
+        Role.supervisor: f.user(db, "m-supervisor", Role.supervisor, outlets=[inside["outlet"]]),
+        Role.auditor: f.user(db, "m-auditor", Role.auditor, outlets=[inside["outlet"]]),
+        Role.hr: f.user(db, "m-hr", Role.hr, regions=[inside["region"]]),
+        Role.staff: f.user(db, "m-staff", Role.staff, staff_=inside["staff"]),
+    }
+    w.ids["users"] = users
+    w.headers = {role: _token(db, user, clock) for role, user in users.items()}
+    db.commit()
+    for side in ("in", "out"):
+        resp = client.post(
+            "/api/v1/evidence",
+            headers=w.headers[Role.admin],
+            files={"file": (f"{side}.png", _png(), "image/png")},
+            data={"outlet_id": str(w.ids[side]["outlet"].id)},
+        )
+        assert resp.status_code == 201, resp.text
+        w.ids[side]["evidence"] = resp.json()["id"]
+    return w
+
+
+Build = Callable[[World, str, Role], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str  # the route template, as in the OpenAPI schema
+    needs: frozenset[Permission]  # any one of these is enough
+    build: Build  # (world, side, role) -> client.request kwargs incl. "url"
+    ok: int = 200
+    scoped: bool = True  # False: the route has no per-outlet object (no out-of-scope case)
+    out_status: int = 404
+
+
+def needs(*perms: Permission) -> frozenset[Permission]:
+    return frozenset(perms)
+
+
+def url(template: str, **ids: Any) -> str:
+    return "/api/v1" + template.format(**ids)
+
+
+def _csv_for(w: World, side: str) -> dict[str, Any]:
+    staff = w.fresh_staff(side)
+    outlet = w.ids[side]["outlet"]
+    text = (
+        "employee_no,outlet_code,counter_code,role,starts_at,ends_at\n"
+        f"{staff.employee_no},{outlet.code},C1,counter,2026-12-01T09:00:00+08:00,"
+        "2026-12-01T17:00:00+08:00\n"
+    )
+    return {"files": {"file": ("roster.csv", text.encode(), "text/csv")}}
+
+
+def _presigned_upload(w: World, side: str, role: Role) -> dict[str, Any]:
+    data = _png()
+    import hashlib
+
+    sha = hashlib.sha256(data).hexdigest()
+    outlet_id = w.ids[side]["outlet"].id
+    if P.evidence_upload in ROLE_PERMISSIONS[role] and (side == "in" or role is Role.admin):
+        ticket = w.client.post(
+            "/api/v1/evidence/uploads",
+            headers=w.headers[role],
+            json={
+                "outlet_id": outlet_id,
+                "sha256": sha,
+                "size_bytes": len(data),
+                "content_type": "image/png",
+            },
+        )
+        assert ticket.status_code == 200, ticket.text
+        put = w.client.put(
+            ticket.json()["upload_url"].replace("http://testserver", ""),
+            content=data,
+            headers=ticket.json()["headers"],
+        )
+        assert put.status_code in (200, 201, 204), put.text
+    return {
+        "url": url("/evidence/uploads/complete"),
+        "json": {"outlet_id": outlet_id, "sha256": sha},
+    }
+
+
+def _exception_day(w: World, side: str) -> dict[str, Any]:
+    day = date(2026, 12, 1) + timedelta(days=next(_seq))
+    w.db.add(OutletHoursException(outlet_id=w.ids[side]["outlet"].id, day=day, closed=True))
+    w.db.commit()
+    return {"url": url("/outlets/{o}/hours-exceptions/{d}", o=w.ids[side]["outlet"].id, d=day)}
+
+
+def _zones(w: World, side: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": "till-1",
+            "kind": "counter",
+            "counter_id": w.ids[side]["counter"].id,
+            "polygon": [[0.1, 0.1], [0.4, 0.1], [0.4, 0.5], [0.1, 0.5]],
+        }
+    ]
+
+
+def _o(w: World, side: str) -> int:
+    return w.ids[side]["outlet"].id
+
+
+CASES: list[Case] = [
+    # --- accounts (global objects: no per-outlet scope)
+    Case(
+        "GET", "/users", needs(P.user_admin), lambda w, s, r: {"url": url("/users")}, scoped=False
+    ),
+    Case(
+        "POST",
+        "/users",
+        needs(P.user_admin),
+        lambda w, s, r: {
+            "url": url("/users"),
+            "json": {
+                "username": f"user{next(_seq)}",
+                "password": "long-enough-pass",
+                "role": "auditor",
+            },
+        },
+        ok=201,
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/users/{user_id}",
+        needs(P.user_admin),
+        lambda w, s, r: {"url": url("/users/{u}", u=w.ids["users"][Role.auditor].id)},
+        scoped=False,
+    ),
+    Case(
+        "PATCH",
+        "/users/{user_id}",
+        needs(P.user_admin),
+        lambda w, s, r: {
+            "url": url("/users/{u}", u=w.ids["users"][Role.auditor].id),
+            "json": {"display_name": "Auditor"},
+        },
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/users/{user_id}/reset-password",
+        needs(P.user_admin),
+        lambda w, s, r: {
+            "url": url("/users/{u}/reset-password", u=_fresh_user(w).id),
+            "json": {"new_password": "another-long-pass"},
+        },
+        scoped=False,
+    ),
+    # --- organisation
+    Case(
+        "GET", "/regions", needs(P.org_read), lambda w, s, r: {"url": url("/regions")}, scoped=False
+    ),
+    Case(
+        "POST",
+        "/regions",
+        needs(P.org_write),
+        lambda w, s, r: {
+            "url": url("/regions"),
+            "json": {"code": f"RG{next(_seq)}", "name": "New"},
+        },
+        ok=201,
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/regions/{region_id}",
+        needs(P.org_read),
+        lambda w, s, r: {"url": url("/regions/{x}", x=w.ids[s]["region"].id)},
+    ),
+    Case(
+        "PATCH",
+        "/regions/{region_id}",
+        needs(P.org_write),
+        lambda w, s, r: {
+            "url": url("/regions/{x}", x=w.ids[s]["region"].id),
+            "json": {"name": "Renamed"},
+        },
+    ),
+    Case(
+        "GET", "/outlets", needs(P.org_read), lambda w, s, r: {"url": url("/outlets")}, scoped=False
+    ),
+    Case(
+        "POST",
+        "/outlets",
+        needs(P.org_write),
+        lambda w, s, r: {
+            "url": url("/outlets"),
+            "json": {
+                "region_id": w.ids["in"]["region"].id,
+                "code": f"N{next(_seq)}",
+                "name": "New",
+            },
+        },
+        ok=201,
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/outlets/{outlet_id}",
+        needs(P.org_read),
+        lambda w, s, r: {"url": url("/outlets/{o}", o=_o(w, s))},
+    ),
+    Case(
+        "PATCH",
+        "/outlets/{outlet_id}",
+        needs(P.org_write),
+        lambda w, s, r: {"url": url("/outlets/{o}", o=_o(w, s)), "json": {"name": "Renamed"}},
+    ),
+    Case(
+        "GET",
+        "/outlets/{outlet_id}/open",
+        needs(P.org_read),
+        lambda w, s, r: {
+            "url": url("/outlets/{o}/open", o=_o(w, s)),
+            "params": {"at": "2026-11-20T10:00:00+08:00"},
+        },
+    ),
+    Case(
+        "GET",
+        "/outlets/{outlet_id}/hours-exceptions",
+        needs(P.org_read),
+        lambda w, s, r: {"url": url("/outlets/{o}/hours-exceptions", o=_o(w, s))},
+    ),
+    Case(
+        "PUT",
+        "/outlets/{outlet_id}/hours-exceptions/{day}",
+        needs(P.org_write),
+        lambda w, s, r: {
+            "url": url("/outlets/{o}/hours-exceptions/2026-12-25", o=_o(w, s)),
+            "json": {"closed": True, "note": "holiday"},
+        },
+    ),
+    Case(
+        "DELETE",
+        "/outlets/{outlet_id}/hours-exceptions/{day}",
+        needs(P.org_write),
+        lambda w, s, r: _exception_day(w, s),
+        ok=204,
+    ),
+    Case(
+        "GET",
+        "/outlets/{outlet_id}/counters",
+        needs(P.org_read),
+        lambda w, s, r: {"url": url("/outlets/{o}/counters", o=_o(w, s))},
+    ),
+    Case(
+        "POST",
+        "/outlets/{outlet_id}/counters",
+        needs(P.org_write),
+        lambda w, s, r: {
+            "url": url("/outlets/{o}/counters", o=_o(w, s)),
+            "json": {"code": f"K{next(_seq)}", "kind": "claims"},
+        },
+        ok=201,
+    ),
+    Case(
+        "GET",
+        "/counters/{counter_id}",
+        needs(P.org_read),
+        lambda w, s, r: {"url": url("/counters/{c}", c=w.ids[s]["counter"].id)},
+    ),
+    Case(
+        "PATCH",
+        "/counters/{counter_id}",
+        needs(P.org_write),
+        lambda w, s, r: {
+            "url": url("/counters/{c}", c=w.ids[s]["counter"].id),
+            "json": {"name": "Till"},
+        },
+    ),
+    # --- cameras
+    Case(
+        "GET",
+        "/cameras",
+        needs(P.camera_read),
+        lambda w, s, r: {"url": url("/cameras")},
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/cameras",
+        needs(P.camera_write),
+        lambda w, s, r: {
+            "url": url("/cameras"),
+            "json": {"outlet_id": _o(w, s), "code": f"cam-n{next(_seq)}"},
+        },
+        ok=201,
+    ),
+    Case(
+        "GET",
+        "/outlets/{outlet_id}/cameras",
+        needs(P.camera_read),
+        lambda w, s, r: {"url": url("/outlets/{o}/cameras", o=_o(w, s))},
+    ),
+    Case(
+        "GET",
+        "/cameras/{camera_id}",
+        needs(P.camera_read),
+        lambda w, s, r: {"url": url("/cameras/{c}", c=w.ids[s]["camera"].id)},
+    ),
+    Case(
+        "PATCH",
+        "/cameras/{camera_id}",
+        needs(P.camera_write),
+        lambda w, s, r: {
+            "url": url("/cameras/{c}", c=w.ids[s]["camera"].id),
+            "json": {"name": "Lobby"},
+        },
+    ),
+    Case(
+        "DELETE",
+        "/cameras/{camera_id}",
+        needs(P.camera_write),
+        lambda w, s, r: {"url": url("/cameras/{c}", c=w.fresh_camera(s).id)},
+        ok=204,
+    ),
+    Case(
+        "GET",
+        "/cameras/{camera_id}/zones",
+        needs(P.camera_read),
+        lambda w, s, r: {"url": url("/cameras/{c}/zones", c=w.ids[s]["camera"].id)},
+    ),
+    Case(
+        "PUT",
+        "/cameras/{camera_id}/zones",
+        needs(P.camera_write),
+        lambda w, s, r: {
+            "url": url("/cameras/{c}/zones", c=w.ids[s]["camera"].id),
+            "json": _zones(w, s),
+        },
+    ),
+    Case(
+        "GET",
+        "/cameras/{camera_id}/config",
+        needs(P.camera_read),
+        lambda w, s, r: {"url": url("/cameras/{c}/config", c=w.ids[s]["camera"].id)},
+    ),
+    # --- staff (the in-scope member is the staff account's own record)
+    Case(
+        "GET", "/staff", needs(P.staff_read), lambda w, s, r: {"url": url("/staff")}, scoped=False
+    ),
+    Case(
+        "POST",
+        "/staff",
+        needs(P.staff_write),
+        lambda w, s, r: {
+            "url": url("/staff"),
+            "json": {
+                "employee_no": f"N{next(_seq):05d}",
+                "name": "New Person",
+                "role": "counter_clerk",
+                "outlet_id": _o(w, s),
+                "active_from": "2026-01-01",
+            },
+        },
+        ok=201,
+    ),
+    Case(
+        "GET",
+        "/staff/{staff_id}",
+        needs(P.staff_read),
+        lambda w, s, r: {"url": url("/staff/{x}", x=w.ids[s]["staff"].id)},
+    ),
+    Case(
+        "PATCH",
+        "/staff/{staff_id}",
+        needs(P.staff_write),
+        lambda w, s, r: {
+            "url": url("/staff/{x}", x=w.ids[s]["staff"].id),
+            "json": {"name": "Renamed Person"},
+        },
+    ),
+    Case(
+        "POST",
+        "/staff/{staff_id}/transfer",
+        needs(P.staff_write),
+        lambda w, s, r: {
+            "url": url("/staff/{x}/transfer", x=w.fresh_staff(s).id),
+            "json": {
+                "outlet_id": _o(w, s),
+                "effective": "2026-06-01",
+                "role": StaffRole.lobby_manager.value,
+            },
+        },
+    ),
+    Case(
+        "GET",
+        "/staff/{staff_id}/history",
+        needs(P.staff_read),
+        lambda w, s, r: {"url": url("/staff/{x}/history", x=w.ids[s]["staff"].id)},
+    ),
+    # --- roster
+    Case(
+        "GET",
+        "/shifts",
+        needs(P.roster_read),
+        lambda w, s, r: {"url": url("/shifts")},
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/shifts",
+        needs(P.roster_write),
+        lambda w, s, r: {
+            "url": url("/shifts"),
+            "json": {
+                "staff_id": w.fresh_staff(s).id,
+                "outlet_id": _o(w, s),
+                "role": "counter",
+                "counter_id": w.ids[s]["counter"].id,
+                "starts_at": "2026-12-02T09:00:00+08:00",
+                "ends_at": "2026-12-02T17:00:00+08:00",
+            },
+        },
+        ok=201,
+    ),
+    Case(
+        "GET",
+        "/shifts/{shift_id}",
+        needs(P.roster_read),
+        lambda w, s, r: {"url": url("/shifts/{x}", x=w.ids[s]["shift"].id)},
+    ),
+    Case(
+        "DELETE",
+        "/shifts/{shift_id}",
+        needs(P.roster_write),
+        lambda w, s, r: {"url": url("/shifts/{x}", x=_fresh_shift(w, s).id)},
+        ok=204,
+    ),
+    Case(
+        "GET",
+        "/roster/conflicts",
+        needs(P.roster_read),
+        lambda w, s, r: {
+            "url": url("/roster/conflicts"),
+            "params": {
+                "outlet_id": _o(w, s),
+                "start": "2026-11-19T00:00:00Z",
+                "end": "2026-11-21T00:00:00Z",
+            },
+        },
+    ),
+    # Out-of-scope rows are row errors in the import report (422), and nothing is stored.
+    Case(
+        "POST",
+        "/roster/import",
+        needs(P.roster_write),
+        lambda w, s, r: {"url": url("/roster/import"), **_csv_for(w, s)},
+        out_status=422,
+    ),
+    # --- evidence
+    Case(
+        "POST",
+        "/evidence",
+        needs(P.evidence_upload),
+        lambda w, s, r: {
+            "url": url("/evidence"),
+            "data": {"outlet_id": str(_o(w, s))},
+            "files": {"file": ("x.png", _png(), "image/png")},
+        },
+        ok=201,
+    ),
+    Case(
+        "GET",
+        "/evidence",
+        needs(P.evidence_view, P.evidence_upload),
+        lambda w, s, r: {"url": url("/evidence")},
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/evidence/uploads",
+        needs(P.evidence_upload),
+        lambda w, s, r: {
+            "url": url("/evidence/uploads"),
+            "json": {
+                "outlet_id": _o(w, s),
+                "sha256": uuid.uuid4().hex * 2,
+                "size_bytes": 100,
+                "content_type": "image/png",
+            },
+        },
+    ),
+    Case(
+        "POST",
+        "/evidence/uploads/complete",
+        needs(P.evidence_upload),
+        lambda w, s, r: _presigned_upload(w, s, r),
+        ok=201,
+    ),
+    Case(
+        "GET",
+        "/evidence/access-log",
+        needs(P.evidence_log),
+        lambda w, s, r: {"url": url("/evidence/access-log")},
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/evidence/{evidence_id}",
+        needs(P.evidence_view, P.evidence_upload),
+        lambda w, s, r: {"url": url("/evidence/{e}", e=w.evidence(s))},
+    ),
+    Case(
+        "POST",
+        "/evidence/{evidence_id}/view-url",
+        needs(P.evidence_view),
+        lambda w, s, r: {
+            "url": url("/evidence/{e}/view-url", e=w.evidence(s)),
+            "json": {"purpose": "role matrix check"},
+        },
+    ),
+    # --- own session: every role
+    Case(
+        "GET",
+        "/auth/me",
+        needs(*Permission),
+        lambda w, s, r: {"url": url("/auth/me")},
+        scoped=False,
+    ),
+]
+
+# Routes outside the matrix, and why (each is covered by its own tests).
+NOT_IN_MATRIX = {
+    ("POST", "/api/v1/auth/token"): "login: no token yet (test_auth)",
+    ("POST", "/api/v1/auth/refresh"): "takes a refresh token, not a role (test_auth)",
+    ("POST", "/api/v1/auth/logout"): "ends the caller's own session (test_auth)",
+    ("POST", "/api/v1/auth/password"): "changes the caller's own password (test_auth)",
+    ("GET", "/api/v1/evidence/blobs/{sha256}"): "authorised by its signature (test_evidence)",
+    ("PUT", "/api/v1/evidence/blobs/{sha256}"): "authorised by its signature (test_evidence)",
+    ("GET", "/healthz"): "public probe",
+    ("GET", "/readyz"): "public probe",
+    ("GET", "/metrics"): "public metrics",
+}
+
+
+def _fresh_user(w: World) -> Any:
+    user = f.user(w.db, f"target{next(_seq)}", Role.auditor)
+    w.db.commit()
+    return user
+
+
+def _fresh_shift(w: World, side: str) -> Shift:
+    staff = w.fresh_staff(side)
+    start = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)
+    shift = Shift(
+        staff_id=staff.id,
+        outlet_id=w.ids[side]["outlet"].id,
+        counter_id=w.ids[side]["counter"].id,
+        role=ShiftRole.counter,
+        starts_at=start,
+        ends_at=start + timedelta(hours=8),
+    )
+    w.db.add(shift)
+    w.db.commit()
+    return shift
+
+
+def expected(case: Case, role: Role, side: str) -> int:
+    if not case.needs & ROLE_PERMISSIONS[role]:
+        return 403
+    if side == "out" and role is not Role.admin:  # the admin's scope is every outlet
+        return case.out_status
+    return case.ok
+
+
+def test_every_route_is_in_the_matrix(app):
+    routes = {
+        (method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item
+    }
+    covered = {(c.method, "/api/v1" + c.path) for c in CASES} | set(NOT_IN_MATRIX)
+    assert routes - covered == set(), "add these routes to CASES in test_role_matrix.py"
+    assert covered - routes == set(), "these matrix rows name routes that no longer exist"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
+def test_route_by_role_and_scope(case: Case, world: World):
+    unauth = world.client.request(case.method, **case.build(world, "in", Role.admin))
+    # Without a token nothing is revealed or changed (an admin-built request, sent bare).
+    assert unauth.status_code == 401, (case, unauth.text)
+
+    failures = []
+    for role in Role:
+        sides = ("in", "out") if case.scoped else ("in",)
+        for side in sides:
+            want = expected(case, role, side)
+            kwargs = case.build(world, side, role)
+            world.db.rollback()  # see the API's commits
+            resp = world.client.request(case.method, headers=world.headers[role], **kwargs)
+            if resp.status_code != want:
+                failures.append(
+                    f"{role.value:<10} {side:<3} want {want} got "
+                    f"{resp.status_code}: {resp.text[:160]}"
+                )
+            elif want >= 400:
+                assert {"error", "detail"} <= set(resp.json()), resp.text
+    assert not failures, f"{case.method} {case.path}\n" + "\n".join(failures)
+
+
+def test_staff_account_sees_only_itself(world: World):
+    """Inside its own outlet, a staff account still sees only its own record and shifts."""
+    other = world.fresh_staff("in")
+    headers = world.headers[Role.staff]
+    own = world.ids["in"]["staff"]
+    assert world.client.get(url("/staff/{x}", x=other.id), headers=headers).status_code == 404
+    listed = world.client.get(url("/staff"), headers=headers).json()
+    ids = {s["id"] for s in (listed["items"] if isinstance(listed, dict) else listed)}
+    assert ids == {own.id}
+    shifts = world.client.get(url("/shifts"), headers=headers).json()
+    rows = shifts["items"] if isinstance(shifts, dict) else shifts
+    assert {s["staff_id"] for s in rows} == {own.id}
+
+
+def test_lists_hold_only_objects_in_scope(world: World):
+    headers = world.headers[Role.supervisor]
+    inside, outside = world.ids["in"], world.ids["out"]
+    for path, key in (
+        ("/outlets", "outlet"),
+        ("/cameras", "camera"),
+        ("/staff", "staff"),
+        ("/shifts", "shift"),
+    ):
+        body = world.client.get(url(path), headers=headers).json()
+        rows = body["items"] if isinstance(body, dict) else body
+        ids = {row["id"] for row in rows}
+        assert inside[key].id in ids, path
+        assert outside[key].id not in ids, path
+    evidence = world.client.get(url("/evidence"), headers=headers).json()["items"]
+    assert {e["id"] for e in evidence} == {inside["evidence"]}
+    regions = world.client.get(url("/regions"), headers=headers).json()
+    assert [r["id"] for r in regions] == [inside["region"].id]
