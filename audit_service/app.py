@@ -36,11 +36,13 @@ API_PREFIX = "/api/v1"
 
 def _routers() -> list[APIRouter]:
     from audit_service.accounts.router import auth_router, users_router
+    from audit_service.camera_findings.router import router as findings_router
     from audit_service.cameras.router import router as cameras_router
     from audit_service.evidence.router import router as evidence_router
     from audit_service.organisation.router import router as organisation_router
     from audit_service.roster.router import router as roster_router
     from audit_service.staff.router import router as staff_router
+    from audit_service.workers.router import router as workers_router
 
     return [
         auth_router,
@@ -50,6 +52,8 @@ def _routers() -> list[APIRouter]:
         staff_router,
         roster_router,
         evidence_router,
+        workers_router,
+        findings_router,
     ]
 
 

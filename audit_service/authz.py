@@ -28,12 +28,15 @@ class Permission(enum.StrEnum):
     evidence_upload = "evidence:upload"
     evidence_view = "evidence:view"
     evidence_log = "evidence:log"
+    vision_ingest = "vision:ingest"
+    vision_read = "vision:read"
 
 
 P = Permission
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.admin: frozenset(Permission),
+    # Everything but ingestion: findings come from worker accounts only, so their origin is known.
+    Role.admin: frozenset(Permission) - {P.vision_ingest},
     Role.supervisor: frozenset(
         {
             P.org_read,
@@ -43,14 +46,25 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.roster_write,
             P.evidence_upload,
             P.evidence_view,
+            P.vision_read,
         }
     ),
     Role.auditor: frozenset({P.org_read, P.evidence_upload}),
     Role.hr: frozenset(
-        {P.org_read, P.staff_read, P.staff_write, P.roster_read, P.roster_write, P.evidence_log}
+        {
+            P.org_read,
+            P.staff_read,
+            P.staff_write,
+            P.roster_read,
+            P.roster_write,
+            P.evidence_log,
+            P.vision_read,
+        }
     ),
     # Staff see their own outlet, their own record and their own shifts only.
     Role.staff: frozenset({P.org_read, P.staff_read, P.roster_read}),
+    # A vision worker (API token, no password): its cameras' configs, snapshots, findings.
+    Role.worker: frozenset({P.camera_read, P.camera_secret, P.evidence_upload, P.vision_ingest}),
 }
 
 PERMISSION_NOTES: dict[Permission, str] = {
@@ -67,6 +81,8 @@ PERMISSION_NOTES: dict[Permission, str] = {
     P.evidence_upload: "upload evidence for outlets in scope",
     P.evidence_view: "mint a view URL for evidence in scope (logged)",
     P.evidence_log: "read the evidence access log",
+    P.vision_ingest: "post findings, queue samples, states and health for its own cameras",
+    P.vision_read: "live counter states, findings, queue samples, camera health in scope",
 }
 
 
@@ -81,7 +97,12 @@ class Principal:
     # Outlets the caller may see; None means every outlet.
     outlet_ids: frozenset[int] | None
     staff_id: int | None
-    session_id: uuid.UUID
+    # The login session (JWT callers); None for a worker's API token.
+    session_id: uuid.UUID | None
+    # Cameras a worker account may touch; None for people (their scope is outlets only).
+    camera_ids: frozenset[int] | None = None
+    # The API token a worker called with; None for people.
+    token_id: int | None = None
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -101,6 +122,18 @@ class Principal:
         """Objects outside the scope are reported as unknown (404), never as forbidden."""
         if not self.sees_outlet(outlet_id):
             raise NotFound(kind, ident)
+
+    def sees_camera(self, camera_id: int) -> bool:
+        return self.camera_ids is None or camera_id in self.camera_ids
+
+    def check_camera(self, camera_id: int, kind: str = "camera", ident: object = None) -> None:
+        """A worker's cameras are its whole world: any other camera is unknown (404)."""
+        if not self.sees_camera(camera_id):
+            raise NotFound(kind, camera_id if ident is None else ident)
+
+    @property
+    def is_worker(self) -> bool:
+        return self.role is Role.worker
 
     @property
     def is_staff_only(self) -> bool:

@@ -2,7 +2,11 @@
 # Install AuditLens and everything its tests and demo need into the given interpreter's venv.
 set -euo pipefail
 py=${1:-.venv/bin/python}
-pip() { "$py" -m pip --disable-pip-version-check "$@"; }
+# The machine's pip config lists local wheel folders; pip warns about every package missing there.
+pip() {
+  "$py" -m pip --disable-pip-version-check "$@" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
 
 # Ultralytics needs torch + torchvision. These pins match the wheels on this project's machines;
 # PyPI's torchvision does not import beside the 2.13.0 CPU wheel.

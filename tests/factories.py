@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from audit_service.core.security import hash_password
 from audit_service.models import (
+    Anchor,
+    ApiToken,
+    Camera,
     Counter,
     CounterKind,
     Outlet,
@@ -23,6 +26,9 @@ from audit_service.models import (
     User,
     UserOutletScope,
     UserRegionScope,
+    WorkerCamera,
+    Zone,
+    ZoneKind,
 )
 
 PASSWORD = "correct-horse-battery"
@@ -139,3 +145,74 @@ def tokens(client: TestClient, username: str, password: str = PASSWORD) -> dict[
     resp = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert resp.status_code == 200, resp.text
     return resp.json()
+
+
+# ---------------------------------------------------------------- cameras and vision workers
+
+
+def camera(db: Session, outlet_: Outlet, code: str = "cam-1", **kw: Any) -> Camera:
+    obj = Camera(outlet_id=outlet_.id, code=code, name=f"Camera {code}", **kw)
+    db.add(obj)
+    db.flush()
+    return obj
+
+
+def zone(
+    db: Session,
+    camera_: Camera,
+    code: str,
+    counter_: Counter,
+    kind: ZoneKind = ZoneKind.counter,
+) -> Zone:
+    obj = Zone(
+        camera_id=camera_.id,
+        code=code,
+        kind=kind,
+        counter_id=counter_.id,
+        polygon=[[0.1, 0.1], [0.4, 0.1], [0.4, 0.5], [0.1, 0.5]],
+        anchor=Anchor.center if kind is ZoneKind.counter else Anchor.bottom_center,
+        max_queue=5 if kind is ZoneKind.queue else None,
+        wait_sla_s=600.0 if kind is ZoneKind.queue else None,
+    )
+    db.add(obj)
+    db.flush()
+    return obj
+
+
+def worker(
+    db: Session, username: str, cameras: list[Camera] = (), *, now: datetime | None = None
+) -> tuple[User, str]:
+    """A worker account with its cameras and one live API token; returns (user, token)."""
+    from audit_service.accounts.service import new_api_token
+    from audit_service.workers.service import NO_PASSWORD
+
+    obj = User(
+        username=username,
+        display_name=username,
+        password_hash=NO_PASSWORD,
+        role=Role.worker,
+        scope_kind=ScopeKind.outlets,
+    )
+    obj.outlet_scopes = [
+        UserOutletScope(outlet_id=o) for o in sorted({c.outlet_id for c in cameras})
+    ]
+    db.add(obj)
+    db.flush()
+    for c in cameras:
+        db.add(WorkerCamera(user_id=obj.id, camera_id=c.id))
+    token, digest, prefix = new_api_token()
+    db.add(
+        ApiToken(
+            user_id=obj.id,
+            name="test",
+            token_hash=digest,
+            prefix=prefix,
+            created_at=now or datetime(2026, 11, 20, tzinfo=UTC),
+        )
+    )
+    db.flush()
+    return obj, token
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

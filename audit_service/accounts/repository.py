@@ -10,10 +10,13 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from audit_service.models import (
+    ApiToken,
+    Camera,
     LoginAttempt,
     Outlet,
     User,
     UserSession,
+    WorkerCamera,
 )
 
 
@@ -88,4 +91,30 @@ def revoke_user_sessions(session: Session, user_id: int, now: datetime) -> None:
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
         .values(revoked_at=now)
+    )
+
+
+def api_token_by_digest(session: Session, digest: str) -> ApiToken | None:
+    return session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+
+
+def worker_camera_ids(session: Session, user_id: int) -> frozenset[int]:
+    return frozenset(
+        session.scalars(select(WorkerCamera.camera_id).where(WorkerCamera.user_id == user_id))
+    )
+
+
+def outlets_of_cameras(session: Session, camera_ids: frozenset[int]) -> frozenset[int]:
+    if not camera_ids:
+        return frozenset()
+    return frozenset(
+        session.scalars(select(Camera.outlet_id).where(Camera.id.in_(camera_ids)).distinct())
+    )
+
+
+def live_api_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        )
     )

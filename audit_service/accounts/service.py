@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -20,8 +22,16 @@ from audit_service.accounts.schemas import (
 from audit_service.authz import Principal
 from audit_service.config import ServiceSettings
 from audit_service.core import security
-from audit_service.core.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthenticated
+from audit_service.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+)
 from audit_service.models import (
+    ApiToken,
     LoginAttempt,
     Outlet,
     Region,
@@ -92,7 +102,9 @@ def login(
     user = None if "\x00" in username else repo.user_by_username(session, username)
     # Verify against a dummy hash for unknown users so timing does not reveal which exist.
     ok = security.verify_password(user.password_hash if user else security.DUMMY_HASH, password)
-    if not ok or user is None or not user.active:
+    # Worker accounts have no password login (their hash is unusable; the role check is a
+    # second lock): they authenticate with API tokens only.
+    if not ok or user is None or not user.active or user.role is Role.worker:
         # The attempt row must survive the error response, so it is committed here.
         _record_failure(session, username=username, client_ip=client_ip, now=now)
         raise Unauthenticated("wrong username or password")
@@ -168,6 +180,8 @@ def refresh(
 
 
 def logout(session: Session, principal: Principal, *, now: datetime) -> None:
+    if principal.session_id is None:
+        return  # an API token is not a login: an admin revokes it (DELETE .../tokens)
     login_session = repo.session_by_id(session, principal.session_id)
     if login_session is not None and login_session.revoked_at is None:
         login_session.revoked_at = now
@@ -186,6 +200,8 @@ def change_password(
     """Needs the current password. With ``settings``, wrong guesses count as failed logins
     (so a stolen access token cannot be used to guess the password)."""
     user = _get_user(session, principal.user_id)
+    if user.role is Role.worker:
+        raise Forbidden(NO_WORKER_PASSWORD)
     if settings is not None:
         _check_rate_limit(
             session, username=user.username, client_ip=client_ip, settings=settings, now=now
@@ -198,6 +214,9 @@ def change_password(
 
 
 def principal_from_token(session: Session, *, token: str, secret: str, now: datetime) -> Principal:
+    """The caller of a bearer token: a worker's API token (``alw_...``) or a login's JWT."""
+    if token.startswith(API_TOKEN_PREFIX):
+        return _principal_from_api_token(session, token, now=now)
     claims = security.decode_access_token(secret, token, now=now)
     login_session = repo.session_by_id(session, claims.session_id)
     if login_session is None or login_session.revoked_at is not None:
@@ -208,6 +227,8 @@ def principal_from_token(session: Session, *, token: str, secret: str, now: date
     user = repo.user_by_id(session, claims.user_id)
     if user is None or not user.active or login_session.user_id != user.id:
         raise Unauthenticated("account is disabled; ask an admin")
+    if user.role is Role.worker:
+        raise Unauthenticated("worker accounts authenticate with their API token only")
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -217,6 +238,75 @@ def principal_from_token(session: Session, *, token: str, secret: str, now: date
         staff_id=user.staff_id,
         session_id=login_session.id,
     )
+
+
+# ---------------------------------------------------------------- worker API tokens
+
+API_TOKEN_PREFIX = "alw_"
+# Shown in lists so tokens can be told apart: "alw_" and 8 characters of the secret.
+API_TOKEN_DISPLAY = 12
+# last_used_at is written at most this often, so polling workers don't write on every call.
+TOKEN_TOUCH_S = 60
+NO_WORKER_PASSWORD = (
+    "worker accounts have no password; they use API tokens "
+    "(rotate one with POST /api/v1/vision/workers/{id}/tokens)"
+)
+
+
+def api_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_api_token() -> tuple[str, str, str]:
+    """A fresh token: (token shown once, its SHA-256 to store, display prefix)."""
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, api_token_digest(token), token[:API_TOKEN_DISPLAY]
+
+
+def _principal_from_api_token(session: Session, token: str, *, now: datetime) -> Principal:
+    row = repo.api_token_by_digest(session, api_token_digest(token))
+    if row is None:
+        raise Unauthenticated("API token is invalid; ask an admin for the worker's token")
+    if row.revoked_at is not None:
+        raise Unauthenticated("token revoked; ask an admin for the worker's new token")
+    user = repo.user_by_id(session, row.user_id)
+    if user is None or not user.active or user.role is not Role.worker:
+        raise Unauthenticated("account is disabled; ask an admin")
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= TOKEN_TOUCH_S:
+        row.last_used_at = now
+    camera_ids = repo.worker_camera_ids(session, user.id)
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        scope_kind=ScopeKind.outlets,
+        # A worker's scope is the outlets of its cameras, whatever else is stored.
+        outlet_ids=repo.outlets_of_cameras(session, camera_ids),
+        staff_id=None,
+        session_id=None,
+        camera_ids=camera_ids,
+        token_id=row.id,
+    )
+
+
+def issue_api_token(session: Session, user: User, *, name: str, now: datetime) -> str:
+    """A new token for a worker; every earlier token of it is revoked. Returns the token."""
+    revoke_api_tokens(session, user.id, now=now)
+    token, digest, prefix = new_api_token()
+    session.add(
+        ApiToken(user_id=user.id, name=name, token_hash=digest, prefix=prefix, created_at=now)
+    )
+    session.flush()
+    return token
+
+
+def revoke_api_tokens(session: Session, user_id: int, *, now: datetime) -> int:
+    """Revoke every live token of the account; returns how many were live."""
+    rows = repo.live_api_tokens(session, user_id)
+    for row in rows:
+        row.revoked_at = now
+    session.flush()
+    return len(rows)
 
 
 def _visible_outlets(session: Session, user: User) -> frozenset[int] | None:
@@ -305,7 +395,17 @@ def _apply_scope(user: User, kind: ScopeKind, region_ids: list[int], outlet_ids:
     user.outlet_scopes = [UserOutletScope(outlet_id=o) for o in sorted(set(outlet_ids))]
 
 
+def _no_worker_role(role: Role) -> None:
+    if role is Role.worker:
+        raise InvalidInput(
+            "role: worker accounts are created with POST /api/v1/vision/workers "
+            "(they have API tokens and cameras, not passwords)",
+            field="role",
+        )
+
+
 def create_user(session: Session, data: UserCreate, *, now: datetime) -> User:
+    _no_worker_role(data.role)
     if repo.user_by_username(session, data.username) is not None:
         raise Conflict(f"username '{data.username}' is taken; choose another")
     _check_refs(
@@ -348,6 +448,12 @@ def update_user(session: Session, user_id: int, data: UserUpdate, *, now: dateti
     region_ids = fields.get("region_ids", [s.region_id for s in user.region_scopes] if keep else [])
     outlet_ids = fields.get("outlet_ids", [s.outlet_id for s in user.outlet_scopes] if keep else [])
     role = fields.get("role", user.role)
+    if role is not user.role and Role.worker in (role, user.role):
+        raise InvalidInput(
+            "role: an account cannot become or stop being a worker; create a worker with "
+            "POST /api/v1/vision/workers, or deactivate this account",
+            field="role",
+        )
     staff_id = fields.get("staff_id", user.staff_id)
     try:
         check_scope(kind, region_ids, outlet_ids)
@@ -392,6 +498,8 @@ def _set_password(session: Session, user: User, new: str, *, now: datetime) -> N
 
 def reset_password(session: Session, user_id: int, new: str, *, now: datetime) -> User:
     user = _get_user(session, user_id)
+    if user.role is Role.worker:
+        raise InvalidInput(NO_WORKER_PASSWORD, field="new_password")
     _set_password(session, user, new, now=now)
     return user
 
@@ -400,5 +508,7 @@ def reset_password_by_username(session: Session, username: str, new: str, *, now
     user = repo.user_by_username(session, username)
     if user is None:
         raise NotFound("user", username)
+    if user.role is Role.worker:
+        raise InvalidInput(NO_WORKER_PASSWORD, field="username")
     _set_password(session, user, new, now=now)
     return user

@@ -20,6 +20,8 @@ def list_cameras(
     active: bool | None = None,
 ) -> list[Camera]:
     q = in_scope(select(Camera).order_by(Camera.code), principal, Camera.outlet_id)
+    if principal.camera_ids is not None:  # a worker account: its own cameras only
+        q = q.where(Camera.id.in_(principal.camera_ids))
     if outlet_id is not None:
         q = q.where(Camera.outlet_id == outlet_id)
     if active is not None:

@@ -276,6 +276,7 @@ class ZoneRead(BaseModel):
 
 
 class ConfigOutlet(BaseModel):
+    id: int = Field(description="The outlet's id: evidence uploads name it (outlet_id)")
     code: str
     name: str
     timezone: str

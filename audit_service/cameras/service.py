@@ -80,6 +80,8 @@ def get_camera(session: Session, principal: Principal, camera_id: int) -> Camera
     if camera is None:
         raise NotFound("camera", camera_id)
     principal.check_outlet(camera.outlet_id, "camera", camera_id)
+    # A worker account sees only the cameras assigned to it.
+    principal.check_camera(camera.id, "camera", camera_id)
     return camera
 
 
@@ -238,6 +240,7 @@ def camera_config(
         model_options=ModelOptions.model_validate(camera.model_options or {}),
         blur_faces=camera.blur_faces,
         outlet=ConfigOutlet(
+            id=outlet.id,
             code=outlet.code,
             name=outlet.name,
             timezone=outlet.timezone,

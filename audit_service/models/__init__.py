@@ -2,6 +2,7 @@
 
 from audit_service.core.db import Base
 from audit_service.models.accounts import (
+    ApiToken,
     LoginAttempt,
     Role,
     ScopeKind,
@@ -20,19 +21,33 @@ from audit_service.models.organisation import (
     Region,
 )
 from audit_service.models.staff import Shift, ShiftRole, Staff, StaffAssignment, StaffRole
+from audit_service.models.vision import (
+    CameraHealth,
+    CounterState,
+    EventKind,
+    QueueSample,
+    VisionEvent,
+    WorkerCamera,
+    ZoneState,
+)
 
 __all__ = [
     "Anchor",
+    "ApiToken",
     "Base",
     "Camera",
+    "CameraHealth",
     "Counter",
     "CounterKind",
+    "CounterState",
     "EvidenceAccess",
     "EvidenceBlob",
     "EvidenceItem",
+    "EventKind",
     "LoginAttempt",
     "Outlet",
     "OutletHoursException",
+    "QueueSample",
     "Region",
     "Role",
     "ScopeKind",
@@ -45,6 +60,9 @@ __all__ = [
     "UserOutletScope",
     "UserRegionScope",
     "UserSession",
+    "VisionEvent",
+    "WorkerCamera",
     "Zone",
     "ZoneKind",
+    "ZoneState",
 ]

@@ -19,6 +19,8 @@ class Role(enum.StrEnum):
     auditor = "auditor"
     hr = "hr"
     staff = "staff"
+    # A vision worker: a machine account with API tokens and no password login.
+    worker = "worker"
 
 
 class ScopeKind(enum.StrEnum):
@@ -79,6 +81,22 @@ class UserSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     client_ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+
+
+class ApiToken(Base):
+    """A worker's API token (``alw_<secret>``), stored only as its SHA-256."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the token, to tell tokens apart in lists (never enough to use).
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class LoginAttempt(Base):

@@ -1,0 +1,229 @@
+"""The outbox: durable across restarts, ordered per camera, never an end before its start."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from vision.analytics.events import EventKind, QueueSample, VisionEvent
+from vision.outbox import CameraHealth, Outbox, event_payload, iso
+from vision.pipeline import ZoneState
+
+T0 = 1_795_000_000.0  # epoch seconds
+
+
+def unattended(camera: str = "cam-1", zone: str = "till-1", start: float = 10.0) -> VisionEvent:
+    return VisionEvent(
+        kind=EventKind.counter_unattended, camera_id=camera, zone=zone, start=start
+    )
+
+
+def test_records_survive_a_restart_intact_and_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    start = unattended()
+    outbox = Outbox(path)
+    outbox.put_event(start, b"\xff\xd8jpeg-bytes\xff\xd9", epoch_offset=T0)
+    outbox.put_samples(
+        [QueueSample("cam-1", "queue-1", 11.0, 3, 2.5, 40.0)], epoch_offset=T0
+    )
+    outbox.put_states([ZoneState("cam-1", "till-1", "unattended", 10.0, 0, 12.0)], epoch_offset=T0)
+    outbox.put_health(CameraHealth("cam-1", T0 + 13, True, 1.9, 2.0, 400, 26))
+    outbox.put_event(start.ended(70.0, peak=0), epoch_offset=T0)
+    before = outbox.pending("cam-1", 100)
+    outbox.close()
+
+    reopened = Outbox(path)
+    after = reopened.pending("cam-1", 100)
+
+    assert after == before
+    assert [r.kind for r in after] == ["event", "sample", "state", "health", "event"]
+    first, sample, state, health, end = after
+    assert first.payload == {
+        "id": str(start.id),
+        "phase": "start",
+        "kind": "counter_unattended",
+        "camera_id": "cam-1",
+        "zone": "till-1",
+        "start": iso(T0 + 10),
+        "end": None,
+        "data": {},
+        "evidence_id": None,
+    }
+    assert first.snapshot_path is not None
+    assert first.snapshot_path.read_bytes() == b"\xff\xd8jpeg-bytes\xff\xd9"
+    assert end.payload["phase"] == "end" and end.payload["id"] == str(start.id)
+    assert end.payload["end"] == iso(T0 + 70)
+    assert end.payload["data"] == {"peak": 0, "duration_s": 60.0}
+    assert sample.payload == {
+        "camera_id": "cam-1",
+        "zone": "queue-1",
+        "t": iso(T0 + 11),
+        "count": 3,
+        "smoothed": 2.5,
+        "wait_s": 40.0,
+    }
+    assert state.payload["since"] == iso(T0 + 10) and state.payload["state"] == "unattended"
+    assert health.payload == {
+        "camera_id": "cam-1",
+        "t": iso(T0 + 13),
+        "online": True,
+        "achieved_fps": 1.9,
+        "configured_fps": 2.0,
+        "frames_read": 400,
+        "frames_analysed": 26,
+    }
+    # The API wants aware timestamps.
+    assert datetime.fromisoformat(first.payload["start"]).utcoffset() is not None
+    reopened.close()
+
+
+def test_the_database_is_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.db")
+    outbox.put_event(unattended())
+    with sqlite3.connect(tmp_path / "o.db") as other:
+        assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert outbox._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    outbox.close()
+
+
+def test_pending_is_per_camera_in_insertion_order(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.db")
+    for i in range(5):
+        outbox.put_event(unattended("cam-a", start=float(i)))
+        outbox.put_event(unattended("cam-b", start=float(i)))
+    outbox.put_health(CameraHealth("cam-c", T0, False, 0.0, 2.0, 0, 0))
+
+    assert outbox.cameras() == ["cam-a", "cam-b", "cam-c"]
+    a = outbox.pending("cam-a", 100)
+    assert [r.camera_id for r in a] == ["cam-a"] * 5
+    assert [r.payload["start"] for r in a] == [iso(float(i)) for i in range(5)]
+    assert [r.id for r in outbox.pending("cam-a", 2)] == [r.id for r in a[:2]]
+    assert outbox.count() == 11 and outbox.count("cam-b") == 5
+    outbox.close()
+
+
+def test_an_end_is_never_pending_ahead_of_its_start(tmp_path: Path) -> None:
+    path = tmp_path / "o.db"
+    outbox = Outbox(path)
+    event = unattended()
+    outbox.put_event(event)
+    outbox.put_samples([QueueSample("cam-1", "queue-1", 11.0, 1, 1.0, None)])
+    outbox.put_event(event.ended(40.0))
+    # A failed delivery of the head holds it (and so the camera) without reordering anything.
+    head = outbox.pending("cam-1", 1)[0]
+    outbox.record_failure([head.id], "503 busy", retry_at=T0 + 5)
+    outbox.close()
+
+    outbox = Outbox(path)
+    pending = outbox.pending("cam-1", 10)
+    assert [(r.kind, r.payload.get("phase")) for r in pending] == [
+        ("event", "start"),
+        ("sample", None),
+        ("event", "end"),
+    ]
+    assert pending[0].attempts == 1 and pending[0].next_attempt_at == T0 + 5
+    assert pending[0].last_error == "503 busy"
+    # Delivered in order: once the start is gone the end is next, never before.
+    outbox.mark_delivered([pending[0].id])
+    assert [r.id for r in outbox.pending("cam-1", 10)] == [pending[1].id, pending[2].id]
+    outbox.close()
+
+
+def test_delivered_records_and_their_snapshots_are_forgotten(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.db")
+    rid = outbox.put_event(unattended(), b"jpeg")
+    record = outbox.pending("cam-1")[0]
+    assert record.id == rid and record.snapshot_path is not None
+    outbox.set_evidence(rid, "5b0c3f2e-0000-4000-8000-000000000001")
+    assert outbox.pending("cam-1")[0].evidence_id == "5b0c3f2e-0000-4000-8000-000000000001"
+    assert outbox.pending("cam-1")[0].item()["evidence_id"] == (
+        "5b0c3f2e-0000-4000-8000-000000000001"
+    )
+
+    outbox.mark_delivered([rid])
+
+    assert outbox.pending("cam-1") == []
+    assert not record.snapshot_path.exists()
+    outbox.close()
+
+
+def test_refused_records_are_kept_aside_with_the_servers_message(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.db")
+    rid = outbox.put_event(unattended(zone="no-such-zone"), b"jpeg")
+    keep = outbox.put_event(unattended())
+    record = outbox.pending("cam-1")[0]
+
+    outbox.dead_letter([rid], "422 events[0].zone: unknown zone", status_code=422)
+
+    assert [r.id for r in outbox.pending("cam-1")] == [keep]
+    (dead,) = outbox.dead_letters()
+    assert dead.record_id == rid and dead.status_code == 422
+    assert dead.payload["zone"] == "no-such-zone"
+    assert "unknown zone" in dead.error
+    assert dead.snapshot_path == record.snapshot_path and dead.snapshot_path.exists()
+    outbox.close()
+    # Kept across restarts too (the snapshot is not an orphan).
+    again = Outbox(tmp_path / "o.db")
+    assert again.dead_letters()[0].snapshot_path.exists()
+    again.close()
+
+
+def test_a_refused_snapshot_is_set_aside_and_the_event_stays(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.db")
+    outbox.put_event(unattended(), b"not really a jpeg")
+    record = outbox.pending("cam-1")[0]
+
+    outbox.set_snapshot_aside(record, "415 not an image", status_code=415)
+
+    (still,) = outbox.pending("cam-1")
+    assert still.snapshot_path is None and still.id == record.id
+    (dead,) = outbox.dead_letters("cam-1")
+    assert dead.kind == "snapshot" and dead.snapshot_path == record.snapshot_path
+    outbox.mark_delivered([still.id])
+    assert dead.snapshot_path.exists()  # still kept for a human to look at
+    outbox.close()
+
+
+def test_a_snapshot_file_without_its_row_is_cleaned_up_on_open(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.db")
+    outbox.put_event(unattended(), b"kept")
+    orphan = outbox.snapshot_dir / "crashed-before-commit.jpg"
+    orphan.write_bytes(b"x")
+    outbox.close()
+
+    again = Outbox(tmp_path / "o.db")
+    assert not orphan.exists()
+    assert again.pending("cam-1")[0].snapshot_path.read_bytes() == b"kept"
+    again.close()
+
+
+def test_concurrent_writers_keep_each_cameras_order(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "o.db")
+
+    def write(camera: str) -> None:
+        for i in range(50):
+            outbox.put_event(unattended(camera, start=float(i)))
+
+    threads = [threading.Thread(target=write, args=(f"cam-{n}",)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    for n in range(4):
+        starts = [r.payload["start"] for r in outbox.pending(f"cam-{n}", 100)]
+        assert starts == [iso(float(i)) for i in range(50)]
+    outbox.close()
+
+
+@pytest.mark.parametrize("offset", [0.0, T0])
+def test_event_times_become_aware_utc_timestamps(offset: float) -> None:
+    event = unattended(start=12.5).ended(20.0)
+    payload = event_payload(event, epoch_offset=offset)
+    assert payload["start"] == iso(offset + 12.5)
+    assert payload["end"] == iso(offset + 20.0)
+    assert payload["start"].endswith("+00:00")
