@@ -35,8 +35,7 @@ class Permission(enum.StrEnum):
 P = Permission
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    # Everything but ingestion: findings come from worker accounts only, so their origin is known.
-    Role.admin: frozenset(Permission) - {P.vision_ingest},
+    Role.admin: frozenset(Permission),
     Role.supervisor: frozenset(
         {
             P.org_read,
@@ -81,7 +80,7 @@ PERMISSION_NOTES: dict[Permission, str] = {
     P.evidence_upload: "upload evidence for outlets in scope",
     P.evidence_view: "mint a view URL for evidence in scope (logged)",
     P.evidence_log: "read the evidence access log",
-    P.vision_ingest: "post findings, queue samples, states and health for its own cameras",
+    P.vision_ingest: "post findings, queue samples, states, camera health (worker: own cameras)",
     P.vision_read: "live counter states, findings, queue samples, camera health in scope",
 }
 

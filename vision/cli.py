@@ -88,6 +88,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s",
     )
+    if logging.getLogger().level > logging.DEBUG:
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     configs: list[CameraConfig] | None = None
     if args.config:
         try:

@@ -36,7 +36,9 @@ class Detections:
         if len(self.conf) != n:
             raise ValueError(f"conf has {len(self.conf)} entries for {n} boxes")
         if self.keypoints is not None:
-            self.keypoints = np.asarray(self.keypoints, dtype=np.float32).reshape(n, -1, 3)
+            kp = np.asarray(self.keypoints, dtype=np.float32)
+            per_person = kp.shape[-2] if kp.ndim == 3 else 17  # reshape(0, -1, 3) is ambiguous
+            self.keypoints = kp.reshape(n, per_person, 3)
         tid = np.asarray(self.track_id, dtype=np.int64).reshape(-1)
         self.track_id = tid if len(tid) == n else np.full(n, -1, dtype=np.int64)
 

@@ -2,10 +2,14 @@
 
 ``UltralyticsDetector`` loads YOLO weights once and runs them on one of several runtimes:
 
-- ``torch``: the ``.pt`` module itself (rectangular letterbox, so a 4:3 frame costs 640x480).
-- ``onnx``: an ONNX Runtime session on a static 1x3xSxS graph exported once with Ultralytics'
-  exporter into a cache directory and reused afterwards.
+- ``torch``: the ``.pt`` module itself.
+- ``onnx``: an ONNX Runtime session on a graph exported once with Ultralytics' exporter into a
+  cache directory and reused afterwards.
 - ``openvino``: only when the optional ``openvino`` package imports; exported the same way.
+
+Exports have dynamic input shapes, so every runtime takes the same stride-aligned rectangle: a 4:3
+frame at ``imgsz`` 640 costs 640x480, not 640x640 (~25 % less work), and a zone crop costs its own
+aspect ratio. A graph with a static square input (exported elsewhere) is letterboxed to its size.
 - ``auto``: times the runtimes that work on a dummy image once, keeps the fastest, and remembers
   the choice in the cache directory.
 
@@ -27,6 +31,7 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -126,8 +131,10 @@ def _letterbox(img: np.ndarray, out_h: int, out_w: int) -> tuple[np.ndarray, _Le
     h, w = img.shape[:2]
     scale = min(out_h / h, out_w / w)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    resized = img if (new_w, new_h) == (w, h) else cv2.resize(
-        img, (new_w, new_h), interpolation=cv2.INTER_LINEAR
+    resized = (
+        img
+        if (new_w, new_h) == (w, h)
+        else cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     )
     left, top = (out_w - new_w) // 2, (out_h - new_h) // 2
     canvas = np.full((out_h, out_w, 3), _PAD_VALUE, dtype=np.uint8)
@@ -135,17 +142,15 @@ def _letterbox(img: np.ndarray, out_h: int, out_w: int) -> tuple[np.ndarray, _Le
     return canvas, _Letterbox(scale, float(left), float(top))
 
 
-def _rect_shape(shapes: Sequence[tuple[int, int]], imgsz: int, stride: int) -> tuple[int, int]:
-    """Smallest stride-aligned input that holds every image scaled to fit ``imgsz``."""
-    out_h = out_w = 0
-    for h, w in shapes:
-        s = imgsz / max(h, w)
-        out_h = max(out_h, round(h * s))
-        out_w = max(out_w, round(w * s))
-    def up(v: int) -> int:
-        return int(np.ceil(v / stride) * stride)
-
-    return up(out_h), up(out_w)
+def _rect_shape(hw: tuple[int, int], imgsz: int, stride: int) -> tuple[int, int]:
+    """The network input for an image of ``hw`` (height, width): scaled so its long side is
+    ``imgsz``, each side rounded up to a multiple of ``stride``."""
+    h, w = hw
+    s = imgsz / max(h, w)
+    return (
+        int(np.ceil(round(h * s) / stride) * stride),
+        int(np.ceil(round(w * s) / stride) * stride),
+    )
 
 
 def _to_bchw(images: Sequence[np.ndarray]) -> np.ndarray:
@@ -185,8 +190,8 @@ def _decode(
     score = p[:, 4 + PERSON]
     cx, cy, bw, bh = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
     xywh = np.stack([cx - bw / 2, cy - bh / 2, bw, bh], axis=1)
-    idx = cv2.dnn.NMSBoxes(xywh.tolist(), score.tolist(), conf, iou, top_k=_MAX_DETECTIONS)
-    idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+    kept = cv2.dnn.NMSBoxes(xywh.tolist(), score.tolist(), conf, iou, top_k=_MAX_DETECTIONS)
+    idx = np.asarray(kept, dtype=np.int64).reshape(-1)
     idx = idx[np.argsort(-score[idx], kind="stable")]
     h, w = image_hw
     xyxy = np.concatenate([xywh[idx, :2], xywh[idx, :2] + xywh[idx, 2:]], axis=1)
@@ -210,14 +215,15 @@ def _decode(
 
 class _Runtime(Protocol):
     name: str
-    fixed_size: int | None  # square input side the graph was exported for; None = any (stride-aligned)
+    # The square input side a static graph was exported for; None: any stride-aligned size.
+    fixed_size: int | None
 
     def __call__(self, batch: np.ndarray) -> np.ndarray: ...
 
 
 class _TorchRuntime:
     name = "torch"
-    fixed_size = None
+    fixed_size: int | None = None
 
     def __init__(self, module: Any) -> None:
         import torch
@@ -260,7 +266,9 @@ class _OnnxRuntime:
         if self._batch is None or self._batch == len(batch):
             return self._session.run(None, {self._input: batch})[0]
         # A static graph exported for batch 1: one run per image.
-        outs = [self._session.run(None, {self._input: batch[i : i + 1]})[0] for i in range(len(batch))]
+        outs = [
+            self._session.run(None, {self._input: batch[i : i + 1]})[0] for i in range(len(batch))
+        ]
         return np.concatenate(outs)
 
 
@@ -275,14 +283,17 @@ class _OpenVinoRuntime:
         self._compiled = core.compile_model(str(xml), "CPU", config)
         self._request = self._compiled.create_infer_request()
         shape = self._compiled.inputs[0].get_partial_shape()
+        self._batch = shape[0].get_length() if shape[0].is_static else None
         self.fixed_size = shape[2].get_length() if shape[2].is_static else None
 
+    def _infer(self, batch: np.ndarray) -> np.ndarray:
+        result = self._request.infer({0: batch})
+        return np.array(result[self._compiled.outputs[0]])  # a copy: the request reuses its buffer
+
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        outs = []
-        for i in range(len(batch)):
-            result = self._request.infer({0: batch[i : i + 1]})
-            outs.append(np.asarray(result[self._compiled.outputs[0]]))
-        return np.concatenate(outs)
+        if self._batch is None or self._batch == len(batch):
+            return self._infer(batch)
+        return np.concatenate([self._infer(batch[i : i + 1]) for i in range(len(batch))])
 
 
 # --------------------------------------------------------------------------------------------
@@ -334,6 +345,8 @@ class UltralyticsDetector:
             raise ValueError(f"backend '{backend}': use one of auto, {', '.join(BACKENDS)}")
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
+        if not (0 < conf < 1 and 0 < iou < 1):
+            raise ValueError(f"conf and iou are fractions within 0-1, got {conf} and {iou}")
         self.conf = float(conf)
         self.iou = float(iou)
         self.threads = int(threads)
@@ -389,7 +402,8 @@ class UltralyticsDetector:
 
         torch.set_num_threads(self.threads)
         module = self._yolo.model
-        module.fuse(verbose=False) if hasattr(module, "fuse") else None
+        if hasattr(module, "fuse"):  # conv+batchnorm folded: the same maths, faster on CPU
+            module = module.fuse(verbose=False)
         return _TorchRuntime(module.eval().float())
 
     def _onnx(self) -> _Runtime:
@@ -422,7 +436,8 @@ class UltralyticsDetector:
         with tempfile.TemporaryDirectory(dir=self.cache_dir, prefix=".export-") as tmp:
             pt = Path(tmp) / "model.pt"
             shutil.copyfile(self.weights_path, pt)  # the exporter writes next to its input
-            options: dict[str, Any] = {"imgsz": self.imgsz, "dynamic": False, "device": "cpu"}
+            # Dynamic shapes: rectangles cost less than squares (see the module docstring).
+            options: dict[str, Any] = {"imgsz": self.imgsz, "dynamic": True, "device": "cpu"}
             if fmt == "onnx":
                 options["simplify"] = False  # onnxslim isn't a dependency; simplify would pip it
             with warnings.catch_warnings():  # torch's tracer deprecation chatter
@@ -436,7 +451,9 @@ class UltralyticsDetector:
                 if not target.exists():  # else another worker finished the same export first
                     raise
         log.info(
-            "exported %s to %s in %.1f s", self.weights_path.name, target,
+            "exported %s to %s in %.1f s",
+            self.weights_path.name,
+            target,
             time.perf_counter() - started,
         )
         return target if fmt == "onnx" else next(iter(sorted(target.glob("*.xml"))))
@@ -480,7 +497,7 @@ class UltralyticsDetector:
         for name in candidates:
             try:
                 runtime = self._build(name)
-                ms = _time_runtime(lambda rt=runtime: self._run(rt, [dummy]))
+                ms = _time_runtime(partial(self._run, runtime, [dummy]))
             except Exception as exc:
                 log.warning("backend auto: %s does not work here (%s)", name, exc)
                 continue
@@ -509,24 +526,30 @@ class UltralyticsDetector:
         return self._run(self._runtime, [_check_image(im, i) for i, im in enumerate(images)])
 
     def _run(self, runtime: _Runtime, images: list[np.ndarray]) -> list[Detections]:
-        if runtime.fixed_size:
-            out_h = out_w = runtime.fixed_size
-        else:
-            out_h, out_w = _rect_shape([im.shape[:2] for im in images], self.imgsz, self.stride)
-        boxed = [_letterbox(im, out_h, out_w) for im in images]
-        preds = runtime(_to_bchw([b[0] for b in boxed]))
-        return [
-            _decode(
-                pred,
-                box,
-                im.shape[:2],
-                n_classes=self.n_classes,
-                n_kpts=self.n_kpts,
-                conf=self.conf,
-                iou=self.iou,
-            )
-            for pred, (_, box), im in zip(preds, boxed, images, strict=True)
-        ]
+        # Images that letterbox to the same input shape run as one batch; a crop of another
+        # aspect ratio gets its own run rather than padding everyone to a square.
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, im in enumerate(images):
+            if runtime.fixed_size:
+                shape = (runtime.fixed_size, runtime.fixed_size)
+            else:
+                shape = _rect_shape(im.shape[:2], self.imgsz, self.stride)
+            groups.setdefault(shape, []).append(i)
+        out: list[Detections] = [Detections()] * len(images)
+        for (out_h, out_w), members in groups.items():
+            boxed = [_letterbox(images[i], out_h, out_w) for i in members]
+            preds = runtime(_to_bchw([b[0] for b in boxed]))
+            for i, pred, (_, box) in zip(members, preds, boxed, strict=True):
+                out[i] = _decode(
+                    pred,
+                    box,
+                    images[i].shape[:2],
+                    n_classes=self.n_classes,
+                    n_kpts=self.n_kpts,
+                    conf=self.conf,
+                    iou=self.iou,
+                )
+        return out
 
 
 def _time_runtime(run: Callable[[], object], repeats: int = 3) -> float:

@@ -33,7 +33,7 @@ def prepare_gray(frame_bgr: np.ndarray, *, scale: float = 0.25, blur_px: int = 5
     return gray
 
 
-def changed_fraction(a: np.ndarray, b: np.ndarray, *, pixel_delta: int = 25) -> float:
+def changed_fraction(a: np.ndarray, b: np.ndarray, *, pixel_delta: int = 15) -> float:
     """Fraction (0-1) of pixels whose grey level differs by more than ``pixel_delta`` (0-255)."""
     if a.shape != b.shape:
         raise ValueError(f"changed_fraction: shapes differ, {a.shape} vs {b.shape}")
@@ -58,11 +58,11 @@ class MotionGate:
         self,
         rects: Sequence[Rect],
         *,
-        threshold: float = 0.01,
+        threshold: float = 0.003,
         refresh_s: float = 10.0,
         scale: float = 0.25,
         blur_px: int = 5,
-        pixel_delta: int = 25,
+        pixel_delta: int = 15,
     ) -> None:
         if not 0 <= threshold < 1:
             raise ValueError(f"threshold is a fraction of pixels within 0-1, got {threshold}")
@@ -70,7 +70,9 @@ class MotionGate:
             raise ValueError(f"refresh_s must be positive seconds, got {refresh_s}")
         if not 0 < scale <= 1:
             raise ValueError(f"scale must be within (0, 1], got {scale}")
-        self.rects: tuple[Rect, ...] = tuple(tuple(int(v) for v in r) for r in rects)  # type: ignore[misc]
+        self.rects: tuple[Rect, ...] = tuple(
+            (int(a), int(b), int(c), int(d)) for a, b, c, d in rects
+        )
         self.threshold = threshold
         self.refresh_s = refresh_s
         self.scale = scale
@@ -88,8 +90,10 @@ class MotionGate:
             raise ValueError("gray: expected MotionGate.prepare(frame), a 2-D grey image")
         x1, y1, x2, y2 = self.rects[zone_idx]
         s = self.scale
-        return gray[int(y1 * s) : max(int(y1 * s) + 1, round(y2 * s)),
-                    int(x1 * s) : max(int(x1 * s) + 1, round(x2 * s))]
+        return gray[
+            int(y1 * s) : max(int(y1 * s) + 1, round(y2 * s)),
+            int(x1 * s) : max(int(x1 * s) + 1, round(x2 * s)),
+        ]
 
     def motion(self, zone_idx: int, gray: np.ndarray) -> float:
         """Fraction of the region's pixels changed since its last detection (1.0 if none yet)."""

@@ -77,10 +77,7 @@ def _plain_json(value: Any) -> Any:
 
 
 def _json_default(value: Any) -> Any:
-    item = getattr(value, "item", None)  # numpy scalars from the analytics
-    if callable(item):
-        return _plain_json(item())
-    tolist = getattr(value, "tolist", None)  # numpy arrays
+    tolist = getattr(value, "tolist", None)  # numpy scalars and arrays from the analytics
     if callable(tolist):
         return _plain_json(tolist())
     if isinstance(value, (uuid.UUID, Path)):
@@ -455,8 +452,13 @@ class Outbox:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _remove_orphan_snapshots(self) -> None:
-        """Files a crash left behind between writing the file and committing its row."""
+    def _remove_orphan_snapshots(self, *, older_than_s: float = 600.0) -> None:
+        """Files a crash left behind between writing the file and committing its row.
+
+        Only files older than ``older_than_s``: another process with this outbox open (a tool
+        inspecting it) must not delete a snapshot whose row is about to be committed.
+        """
+        cutoff = time.time() - older_than_s
         with self._lock:
             kept = {
                 r[0]
@@ -466,8 +468,13 @@ class Outbox:
                 )
             }
         for path in self.snapshot_dir.iterdir():
-            if path.name not in kept:
-                path.unlink(missing_ok=True)
+            if path.name in kept:
+                continue
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+            except FileNotFoundError:
+                continue
 
     def close(self) -> None:
         with self._lock:

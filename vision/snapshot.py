@@ -88,15 +88,24 @@ def inside_any(points: np.ndarray, polygons: Iterable[Sequence[Point]]) -> np.nd
     return hit
 
 
-def _label(img: np.ndarray, text: str, org: tuple[int, int], colour: tuple[int, int, int],
-           scale: float) -> None:
+def _label(
+    img: np.ndarray, text: str, org: tuple[int, int], colour: tuple[int, int, int], scale: float
+) -> None:
     text = text.encode("ascii", "replace").decode()  # Hershey fonts are ASCII only
     thick = max(1, round(scale * 2))
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
     x, y = max(0, org[0]), max(th + base, org[1])
     cv2.rectangle(img, (x, y - th - base), (x + tw + 4, y + 2), colour, -1)
-    cv2.putText(img, text, (x + 2, y - base // 2), cv2.FONT_HERSHEY_SIMPLEX, scale, _TEXT, thick,
-                cv2.LINE_AA)
+    cv2.putText(
+        img,
+        text,
+        (x + 2, y - base // 2),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        _TEXT,
+        thick,
+        cv2.LINE_AA,
+    )
 
 
 def render_snapshot(
@@ -163,8 +172,16 @@ def render_snapshot(
     bar_h = max(18, round(28 * scale))
     bar = np.zeros((bar_h, w, 3), dtype=np.uint8)
     text = caption.encode("ascii", "replace").decode()
-    cv2.putText(bar, text, (6, bar_h - bar_h // 3), cv2.FONT_HERSHEY_SIMPLEX, scale * 0.9, _TEXT,
-                max(1, round(scale * 2)), cv2.LINE_AA)
+    cv2.putText(
+        bar,
+        text,
+        (6, bar_h - bar_h // 3),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale * 0.9,
+        _TEXT,
+        max(1, round(scale * 2)),
+        cv2.LINE_AA,
+    )
     ok, buf = cv2.imencode(".jpg", np.vstack([img, bar]), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("render_snapshot: JPEG encoding failed")

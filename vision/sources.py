@@ -249,8 +249,9 @@ class FrameSource:
         if self._iterating:
             raise SourceError(f"{redact(self.spec)}: a source can be iterated only once")
         self._iterating = True
-        self._gen = self._iter_live() if self.live else self._iter_file()
-        return self._gen
+        gen = self._iter_live() if self.live else self._iter_file()
+        self._gen = gen
+        return gen
 
     def __enter__(self) -> FrameSource:
         return self
@@ -284,7 +285,7 @@ class FrameSource:
         self._read_size(cap)
         self._cap = cap
 
-    def _iter_file(self) -> Iterator[SampledFrame]:
+    def _iter_file(self) -> Generator[SampledFrame, None, None]:
         assert self.fps is not None
         fps = self.fps
         # Nearest frame to each analysis instant: half a source frame of tolerance.
@@ -336,7 +337,7 @@ class FrameSource:
 
     # ------------------------------------------------------------------ live streams
 
-    def _iter_live(self) -> Iterator[SampledFrame]:
+    def _iter_live(self) -> Generator[SampledFrame, None, None]:
         # A quarter period of tolerance: a stream at exactly the analysis rate, with jitter in
         # its arrival times, still gives one frame per analysis instant.
         sampler = _Sampler(self.analysis_fps, 0.25 / self.analysis_fps)

@@ -240,7 +240,11 @@ class CameraRunner:
 
 class Worker:
     """Runs cameras from ``configs`` (fixed), or from the API when ``configs`` is None
-    (refetched every ``config_refresh_s``), until the stop event is set."""
+    (refetched every ``config_refresh_s``), until the stop event is set.
+
+    ``pipeline_factory(config, frame_size)`` builds each camera's pipeline (default:
+    ``vision.pipeline.build_pipeline``; ``PipelineUnavailable`` if there is none).
+    """
 
     def __init__(
         self,
@@ -248,7 +252,7 @@ class Worker:
         client: AuditLensClient,
         outbox: Outbox,
         settings: WorkerSettings,
-        pipeline_factory: PipelineFactory,
+        pipeline_factory: PipelineFactory | None = None,
         configs: list[CameraConfig] | None = None,
         loop: bool = False,
         opener: SourceOpener = open_source,
@@ -258,7 +262,8 @@ class Worker:
         self.client = client
         self.outbox = outbox
         self.settings = settings
-        self.pipeline_factory = pipeline_factory
+        # Resolved now, so a missing implementation fails at start, not in every camera thread.
+        self.pipeline_factory = pipeline_factory or default_pipeline_factory()
         self.static_configs = configs
         self.loop = loop
         self.opener = opener
@@ -352,11 +357,11 @@ class Worker:
             if config.outlet is not None and config.outlet.id is not None:
                 self.outlet_ids[config.camera_id] = config.outlet.id
         for camera_id, runner in list(self.runners.items()):
-            config = wanted.get(camera_id)
-            if config is not None and _config_key(config) == _config_key(runner.config):
+            new = wanted.get(camera_id)
+            if new is not None and _config_key(new) == _config_key(runner.config):
                 continue
             log.info(
-                "camera %s: %s", camera_id, "config changed, restarting" if config else "stopping"
+                "camera %s: %s", camera_id, "config changed, restarting" if new else "stopping"
             )
             self._stop_runner(runner)
             del self.runners[camera_id]
@@ -381,9 +386,13 @@ class Worker:
                 runner.start()
 
     def write_health(self, now: float) -> None:
-        records = [runner.health(now) for runner in self.runners.values()]
-        if records:
+        records = [runner.health(now) for runner in list(self.runners.values())]
+        if not records:
+            return
+        try:
             self.outbox.put_health(records)
+        except Exception:  # e.g. a full disk: the cameras keep running, the next tick retries
+            log.exception("could not write the health records to the outbox")
 
     def _stop_runner(self, runner: CameraRunner) -> None:
         runner.stop()
@@ -399,15 +408,15 @@ class Worker:
     # ------------------------------------------------------------------ shutdown
 
     def shutdown(self) -> None:
-        """Stop the cameras (their open spells close), write a last health record each, stop
-        the delivery thread, then try to deliver what is left."""
+        """Write a last health record per camera (while they still run: a worker stopping is
+        not a camera going offline), stop the cameras (their open spells close), stop the
+        delivery thread, then try to deliver what is left."""
+        self.write_health(self.clock())
         for runner in self.runners.values():
             runner.stop()
         for runner in self.runners.values():
             if not runner.join(self.settings.read_timeout_s + 5):
                 log.warning("camera %s: its thread did not stop in time", runner.camera_id)
-        if self.runners:
-            self.write_health(self.clock())
         self._delivery_stop.set()
         if self._delivery_thread is not None:
             self._delivery_thread.join(self.settings.http_timeout_s * 3 + 5)

@@ -12,7 +12,7 @@ removes the duplicates that overlapping crops produce.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -73,7 +73,7 @@ class CropPlan:
     def __len__(self) -> int:
         return len(self.rects)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Rect]:
         return iter(self.rects)
 
     def __getitem__(self, i: int) -> Rect:

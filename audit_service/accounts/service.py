@@ -201,7 +201,7 @@ def change_password(
     (so a stolen access token cannot be used to guess the password)."""
     user = _get_user(session, principal.user_id)
     if user.role is Role.worker:
-        raise Forbidden(NO_WORKER_PASSWORD)
+        raise Forbidden(WORKER_LOGIN_REFUSED)
     if settings is not None:
         _check_rate_limit(
             session, username=user.username, client_ip=client_ip, settings=settings, now=now
@@ -242,12 +242,12 @@ def principal_from_token(session: Session, *, token: str, secret: str, now: date
 
 # ---------------------------------------------------------------- worker API tokens
 
-API_TOKEN_PREFIX = "alw_"
+API_TOKEN_PREFIX = "alw_"  # noqa: S105 - the token format's marker, not a secret
 # Shown in lists so tokens can be told apart: "alw_" and 8 characters of the secret.
 API_TOKEN_DISPLAY = 12
 # last_used_at is written at most this often, so polling workers don't write on every call.
 TOKEN_TOUCH_S = 60
-NO_WORKER_PASSWORD = (
+WORKER_LOGIN_REFUSED = (
     "worker accounts have no password; they use API tokens "
     "(rotate one with POST /api/v1/vision/workers/{id}/tokens)"
 )
@@ -499,7 +499,7 @@ def _set_password(session: Session, user: User, new: str, *, now: datetime) -> N
 def reset_password(session: Session, user_id: int, new: str, *, now: datetime) -> User:
     user = _get_user(session, user_id)
     if user.role is Role.worker:
-        raise InvalidInput(NO_WORKER_PASSWORD, field="new_password")
+        raise InvalidInput(WORKER_LOGIN_REFUSED, field="new_password")
     _set_password(session, user, new, now=now)
     return user
 
@@ -509,6 +509,6 @@ def reset_password_by_username(session: Session, username: str, new: str, *, now
     if user is None:
         raise NotFound("user", username)
     if user.role is Role.worker:
-        raise InvalidInput(NO_WORKER_PASSWORD, field="username")
+        raise InvalidInput(WORKER_LOGIN_REFUSED, field="username")
     _set_password(session, user, new, now=now)
     return user

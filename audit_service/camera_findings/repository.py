@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -85,7 +85,7 @@ def insert_samples(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    table = QueueSample.__table__
+    table = cast(Table, QueueSample.__table__)
     if dialect == "postgresql":
         stmt: Any = pg_insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
@@ -114,7 +114,7 @@ def camera_health(session: Session, camera_ids: Iterable[int]) -> dict[int, Came
 # ---------------------------------------------------------------- reads
 
 
-def _count(session: Session, query: Select[Any]) -> int:
+def _count(session: Session, query: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
@@ -199,7 +199,7 @@ def latest_samples(
     ids = set(outlet_ids)
     if not ids:
         return []
-    newest = in_scope(
+    grouped = in_scope(
         select(
             QueueSample.camera_id,
             QueueSample.zone_code,
@@ -209,7 +209,7 @@ def latest_samples(
         QueueSample.outlet_id,
     )
     newest = (
-        newest.where(QueueSample.outlet_id.in_(ids), QueueSample.at >= since)
+        grouped.where(QueueSample.outlet_id.in_(ids), QueueSample.at >= since)
         .group_by(QueueSample.camera_id, QueueSample.zone_code)
         .subquery()
     )
@@ -247,9 +247,7 @@ def cameras_with_health(
     session: Session, principal: Principal, outlet_ids: Iterable[int] | None
 ) -> list[tuple[Camera, CameraHealth | None]]:
     """Active cameras in scope with their latest health report (None: never reported)."""
-    q = select(Camera, CameraHealth).outerjoin(
-        CameraHealth, CameraHealth.camera_id == Camera.id
-    )
+    q = select(Camera, CameraHealth).outerjoin(CameraHealth, CameraHealth.camera_id == Camera.id)
     q = in_scope(q, principal, Camera.outlet_id).where(Camera.active.is_(True))
     if outlet_ids is not None:
         q = q.where(Camera.outlet_id.in_(set(outlet_ids)))

@@ -59,9 +59,7 @@ class EventIn(BaseModel):
     phase: Literal["start", "end"]
     kind: EventKind
     camera_id: CameraCode
-    zone: ZoneCode | None = Field(
-        None, description="The zone; null only for camera-level findings"
-    )
+    zone: ZoneCode | None = Field(None, description="The zone; null only for camera-level findings")
     start: Instant
     end: Instant | None = None
     data: dict[str, Any] = Field(

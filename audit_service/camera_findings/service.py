@@ -59,7 +59,11 @@ STALE_AFTER_S = 300
 # Open findings older than this are left out of the live view (their end was probably lost).
 OPEN_ALERT_HORIZON = timedelta(hours=24)
 # The live view's alerts: what needs someone's attention now (camera_online is only a note).
-ALERT_KINDS = (EventKind.counter_unattended, EventKind.queue_over_threshold, EventKind.camera_offline)
+ALERT_KINDS = (
+    EventKind.counter_unattended,
+    EventKind.queue_over_threshold,
+    EventKind.camera_offline,
+)
 # The zone kind an item needs, per event kind (None: a camera-level finding, no zone needed).
 ZONE_FOR_KIND: dict[EventKind, ZoneKind | None] = {
     EventKind.counter_unattended: ZoneKind.counter,
@@ -149,7 +153,12 @@ def _zone_check(
 
 
 def ingest(session: Session, principal: Principal, batch: Batch, *, now: datetime) -> BatchResult:
-    codes = {i.camera_id for i in (*batch.events, *batch.samples, *batch.states, *batch.health)}
+    codes = {
+        *(e.camera_id for e in batch.events),
+        *(s.camera_id for s in batch.samples),
+        *(s.camera_id for s in batch.states),
+        *(h.camera_id for h in batch.health),
+    }
     cameras = repo.cameras_by_code(session, codes)
     zones = repo.zones_of(session, (c.id for c in cameras.values()))
     problems = _Problems()
@@ -194,15 +203,15 @@ def ingest(session: Session, principal: Principal, batch: Batch, *, now: datetim
         event_targets.append((camera, zone))  # type: ignore[arg-type]  # only used when valid
 
     sample_targets: list[tuple[Camera, Zone]] = []
-    for i, item in enumerate(batch.samples):
-        camera = camera_of(item.camera_id, f"samples[{i}]")
-        zone = zone_of(camera, item.zone, ZoneKind.queue, f"samples[{i}]") if camera else None
+    for i, smp in enumerate(batch.samples):
+        camera = camera_of(smp.camera_id, f"samples[{i}]")
+        zone = zone_of(camera, smp.zone, ZoneKind.queue, f"samples[{i}]") if camera else None
         sample_targets.append((camera, zone))  # type: ignore[arg-type]
 
     state_targets: list[tuple[Camera, Zone]] = []
-    for i, item in enumerate(batch.states):
-        camera = camera_of(item.camera_id, f"states[{i}]")
-        zone = zone_of(camera, item.zone, ZoneKind.counter, f"states[{i}]") if camera else None
+    for i, st in enumerate(batch.states):
+        camera = camera_of(st.camera_id, f"states[{i}]")
+        zone = zone_of(camera, st.zone, ZoneKind.counter, f"states[{i}]") if camera else None
         state_targets.append((camera, zone))  # type: ignore[arg-type]
 
     health_targets = [camera_of(h.camera_id, f"health[{i}]") for i, h in enumerate(batch.health)]
@@ -551,9 +560,7 @@ def camera_health(
     """Active cameras in scope, worst first: down (offline, stale, never reported), behind, ok."""
     if outlet_id is not None:
         org_service.get_outlet(session, principal, outlet_id)
-    rows = repo.cameras_with_health(
-        session, principal, None if outlet_id is None else [outlet_id]
-    )
+    rows = repo.cameras_with_health(session, principal, None if outlet_id is None else [outlet_id])
     return sorted((health_read(c, h, now=now) for c, h in rows), key=_health_rank)
 
 
@@ -647,9 +654,9 @@ def live(
             )
         )
     health_by_outlet: dict[int, list[CameraHealthRead]] = {}
-    for camera, health in cameras:
+    for camera, report in cameras:
         health_by_outlet.setdefault(camera.outlet_id, []).append(
-            health_read(camera, health, now=now)
+            health_read(camera, report, now=now)
         )
 
     views = []

@@ -28,7 +28,7 @@ from audit_service.workers.schemas import (
 )
 
 # Not an Argon2 hash: verification always fails, so no password ever logs a worker in.
-NO_PASSWORD = "!worker-account-has-no-password"
+NO_PASSWORD = "!worker-account-has-no-password"  # noqa: S105 - deliberately unusable
 
 
 def to_reads(session: Session, users: list[User]) -> list[WorkerRead]:

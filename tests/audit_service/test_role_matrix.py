@@ -129,6 +129,9 @@ def world(client, db, clock) -> World:
     }
     w.ids["users"] = users
     w.headers = {role: _token(db, user, clock) for role, user in users.items()}
+    # The worker calls with its API token; its scope is its camera (the in-scope one).
+    _, worker_token = f.worker(db, "m-worker", [inside["camera"]], now=clock())
+    w.headers[Role.worker] = f.bearer(worker_token)
     db.commit()
     for side in ("in", "out"):
         resp = client.post(
@@ -638,6 +641,107 @@ CASES: list[Case] = [
             "json": {"purpose": "role matrix check"},
         },
     ),
+    # --- vision workers (admin) and the worker's own cameras
+    Case(
+        "GET",
+        "/vision/workers",
+        needs(P.user_admin),
+        lambda w, s, r: {"url": url("/vision/workers")},
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/vision/workers",
+        needs(P.user_admin),
+        lambda w, s, r: {
+            "url": url("/vision/workers"),
+            "json": {"username": f"wk{next(_seq)}", "camera_ids": [w.ids[s]["camera"].id]},
+        },
+        ok=201,
+        scoped=False,
+    ),
+    Case(
+        "PUT",
+        "/vision/workers/{worker_id}/cameras",
+        needs(P.user_admin),
+        lambda w, s, r: {
+            "url": url("/vision/workers/{x}/cameras", x=_fresh_worker(w).id),
+            "json": {"camera_ids": [w.ids[s]["camera"].id]},
+        },
+    ),
+    Case(
+        "POST",
+        "/vision/workers/{worker_id}/tokens",
+        needs(P.user_admin),
+        lambda w, s, r: {
+            "url": url("/vision/workers/{x}/tokens", x=_fresh_worker(w).id),
+            "json": {"name": "matrix"},
+        },
+        ok=201,
+        scoped=False,
+    ),
+    Case(
+        "DELETE",
+        "/vision/workers/{worker_id}/tokens",
+        needs(P.user_admin),
+        lambda w, s, r: {"url": url("/vision/workers/{x}/tokens", x=_fresh_worker(w).id)},
+        ok=204,
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/vision/workers/me/cameras",
+        needs(P.vision_ingest),
+        lambda w, s, r: {"url": url("/vision/workers/me/cameras")},
+        scoped=False,
+    ),
+    # --- vision findings: a batch for another worker's camera is a 422 naming the item
+    Case(
+        "POST",
+        "/vision/batches",
+        needs(P.vision_ingest),
+        lambda w, s, r: {
+            "url": url("/vision/batches"),
+            "json": {
+                "health": [
+                    {
+                        "camera_id": w.ids[s]["camera"].code,
+                        "t": "2026-11-20T09:00:00Z",
+                        "online": True,
+                        "achieved_fps": 2.0,
+                        "configured_fps": 2.0,
+                        "frames_read": 10,
+                        "frames_analysed": 2,
+                    }
+                ]
+            },
+        },
+        out_status=422,
+    ),
+    Case(
+        "GET",
+        "/vision/live",
+        needs(P.vision_read),
+        lambda w, s, r: {"url": url("/vision/live"), "params": {"outlet_id": _o(w, s)}},
+    ),
+    Case(
+        "GET",
+        "/vision/events",
+        needs(P.vision_read),
+        lambda w, s, r: {"url": url("/vision/events"), "params": {"outlet_id": _o(w, s)}},
+    ),
+    Case(
+        "GET",
+        "/vision/queue-samples",
+        needs(P.vision_read),
+        lambda w, s, r: {"url": url("/vision/queue-samples"), "params": {"outlet_id": _o(w, s)}},
+    ),
+    Case(
+        "GET",
+        "/vision/cameras/health",
+        needs(P.vision_read),
+        lambda w, s, r: {"url": url("/vision/cameras/health"), "params": {"outlet_id": _o(w, s)}},
+    ),
     # --- own session: every role
     Case(
         "GET",
@@ -664,6 +768,12 @@ NOT_IN_MATRIX = {
 
 def _fresh_user(w: World) -> Any:
     user = f.user(w.db, f"target{next(_seq)}", Role.auditor)
+    w.db.commit()
+    return user
+
+
+def _fresh_worker(w: World) -> Any:
+    user, _ = f.worker(w.db, f"wk{next(_seq)}", [], now=w.clock())
     w.db.commit()
     return user
 
@@ -757,3 +867,12 @@ def test_lists_hold_only_objects_in_scope(world: World):
     assert {e["id"] for e in evidence} == {inside["evidence"]}
     regions = world.client.get(url("/regions"), headers=headers).json()
     assert [r["id"] for r in regions] == [inside["region"].id]
+
+
+def test_worker_lists_hold_only_its_own_cameras(world: World):
+    other_in_scope = world.fresh_camera("in")  # same outlet, not assigned to the worker
+    headers = world.headers[Role.worker]
+    rows = world.client.get(url("/cameras"), headers=headers).json()
+    assert [c["id"] for c in rows] == [world.ids["in"]["camera"].id]
+    resp = world.client.get(url("/cameras/{c}", c=other_in_scope.id), headers=headers)
+    assert resp.status_code == 404

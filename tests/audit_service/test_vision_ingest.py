@@ -191,7 +191,11 @@ def test_a_batch_is_stored_and_a_replay_changes_nothing(client, db, world, clock
     }
     before = snapshot(db)
     ev = before["events"][0]
-    assert (ev["outlet_id"], ev["counter_id"], ev["zone_code"]) == (world.a.id, world.c1.id, "till-1")
+    assert (ev["outlet_id"], ev["counter_id"], ev["zone_code"]) == (
+        world.a.id,
+        world.c1.id,
+        "till-1",
+    )
     assert ev["ended_at"] is None and ev["start_received"] and not ev["end_received"]
     assert [s["counter_id"] for s in before["samples"]] == [world.c1.id] * 2
     assert before["health"][0]["behind"] is False
@@ -247,9 +251,7 @@ def test_start_then_end_sets_the_end_and_duration(client, db, world, clock):
 
 def test_an_end_before_its_start_creates_the_event_and_the_start_completes_it(client, db, world):
     eid, end = uuid.uuid4(), T0 + timedelta(minutes=3)
-    resp = post(
-        client, world.worker_a, events=[event("end", id=eid, end=end, data={"peak": 7})]
-    )
+    resp = post(client, world.worker_a, events=[event("end", id=eid, end=end, data={"peak": 7})])
     assert resp.json()["events"] == {"stored": 1, "duplicates": 0}
     row = db.get(VisionEvent, eid)
     assert (row.started_at, row.ended_at, row.duration_s) == (T0, end, 180.0)
@@ -329,8 +331,9 @@ def test_zone_findings_need_their_zone(client, db, world):
 def test_an_id_reused_for_another_finding_is_422(client, db, world):
     eid = uuid.uuid4()
     post(client, world.worker_a, events=[event(id=eid)])
-    resp = post(client, world.worker_a, events=[event(id=eid, kind="queue_over_threshold",
-                                                      zone="queue-1")])
+    resp = post(
+        client, world.worker_a, events=[event(id=eid, kind="queue_over_threshold", zone="queue-1")]
+    )
     assert resp.status_code == 422
     assert resp.json()["field"] == "events[0].id"
     # Another worker's event id is not a way into its camera either.
@@ -402,11 +405,14 @@ def test_states_and_health_keep_the_newest_report(client, db, world):
     assert (h.achieved_fps, h.behind, h.last_seen_at) == (1.0, True, t2)  # 1.0 < 0.8 x 2.0
 
 
-def test_only_workers_ingest(client, db, world):
-    for name in ("admin", "sup-a", "hr-r1", "auditor", "clerk"):
+def test_only_workers_and_admins_ingest(client, db, world):
+    for name in ("sup-a", "hr-r1", "auditor", "clerk"):
         resp = post(client, world.headers[name], health=[health(T0)])
         assert resp.status_code == 403, name
     assert client.post(f"{API}/vision/batches", json={}).status_code == 401
+    # An admin holds every permission; its scope is every camera (a backfill, say).
+    resp = post(client, world.headers["admin"], health=[health(T0, camera="cam-b")])
+    assert resp.status_code == 200, resp.text
 
 
 def test_an_empty_batch_is_fine(client, world):
@@ -458,8 +464,9 @@ def test_live_view_reports_state_since_and_duration_by_the_server_clock(client, 
 def test_stale_reports_make_the_state_unknown(client, db, world, clock):
     post(client, world.worker_a, states=[state(T0, "attended", T0)], health=[health(T0)])
     clock.advance(minutes=6)
-    live = client.get(f"{API}/vision/live", params={"outlet_id": world.a.id},
-                      headers=world.headers["admin"]).json()
+    live = client.get(
+        f"{API}/vision/live", params={"outlet_id": world.a.id}, headers=world.headers["admin"]
+    ).json()
     c1 = next(c for c in live["outlets"][0]["counters"] if c["code"] == "C1")
     assert (c1["state"], c1["stale"], c1["for_s"]) == ("unknown", True, None)
     cam = live["outlets"][0]["cameras"][0]
@@ -489,8 +496,11 @@ def test_live_view_orders_the_worst_first(client, db, world, clock):
     post(client, world.worker_a, states=[state(T0 + timedelta(seconds=1), "unattended", T0)])
     db.add(Counter(outlet_id=world.a.id, code="C3", kind="claims"))
     db.commit()
-    a = next(o for o in client.get(f"{API}/vision/live", headers=world.headers["admin"])
-             .json()["outlets"] if o["code"] == "A")
+    a = next(
+        o
+        for o in client.get(f"{API}/vision/live", headers=world.headers["admin"]).json()["outlets"]
+        if o["code"] == "A"
+    )
     assert [(c["code"], c["state"]) for c in a["counters"]] == [
         ("C1", "unattended"),
         ("C3", "unknown"),
@@ -501,11 +511,10 @@ def test_live_view_orders_the_worst_first(client, db, world, clock):
 def test_closed_alerts_and_old_open_ones_leave_the_live_view(client, db, world, clock):
     eid = uuid.uuid4()
     post(client, world.worker_a, events=[event(id=eid), event(start=T0 - timedelta(days=2))])
-    post(
-        client, world.worker_a, events=[event("end", id=eid, end=T0 + timedelta(seconds=5))]
-    )
-    live = client.get(f"{API}/vision/live", params={"outlet_id": world.a.id},
-                      headers=world.headers["admin"]).json()
+    post(client, world.worker_a, events=[event("end", id=eid, end=T0 + timedelta(seconds=5))])
+    live = client.get(
+        f"{API}/vision/live", params={"outlet_id": world.a.id}, headers=world.headers["admin"]
+    ).json()
     assert live["outlets"][0]["alerts"] == []
 
 
@@ -550,7 +559,10 @@ def test_events_are_scoped_and_filtered(client, db, world):
     by_counter = client.get(
         f"{API}/vision/events", params={"counter_id": world.c1.id}, headers=sup
     ).json()
-    assert {e["kind"] for e in by_counter["items"]} == {"counter_unattended", "queue_over_threshold"}
+    assert {e["kind"] for e in by_counter["items"]} == {
+        "counter_unattended",
+        "queue_over_threshold",
+    }
     by_kind = client.get(
         f"{API}/vision/events", params={"kind": "queue_over_threshold"}, headers=sup
     ).json()
@@ -641,7 +653,8 @@ def test_queue_samples_time_series(client, db, world, clock):
         resp = client.get(f"{API}/vision/queue-samples", params=params, headers=sup)
         assert resp.status_code == status, (params, resp.text)
     hr = client.get(
-        f"{API}/vision/queue-samples", params={"outlet_id": world.a.id},
+        f"{API}/vision/queue-samples",
+        params={"outlet_id": world.a.id},
         headers=world.headers["hr-r1"],
     )
     assert hr.status_code == 200
@@ -664,12 +677,14 @@ def test_camera_health_lists_cameras_in_scope_worst_first(client, db, world, clo
         2.0,
     )
     admin = client.get(
-        f"{API}/vision/cameras/health", params={"outlet_id": world.b.id},
+        f"{API}/vision/cameras/health",
+        params={"outlet_id": world.b.id},
         headers=world.headers["admin"],
     ).json()
     assert [r["camera_code"] for r in admin] == ["cam-b"]
     resp = client.get(
-        f"{API}/vision/cameras/health", params={"outlet_id": world.b.id},
+        f"{API}/vision/cameras/health",
+        params={"outlet_id": world.b.id},
         headers=world.headers["sup-a"],
     )
     assert resp.status_code == 404

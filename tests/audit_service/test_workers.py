@@ -160,9 +160,14 @@ def test_worker_token_cannot_use_admin_or_read_routes(client, world):
     ):
         resp = client.request(method, API + path, headers=h, json={"purpose": "looking around"})
         assert resp.status_code == 403, (method, path, resp.text)
-    assert client.post(f"{API}/auth/password", headers=h, json={
-        "current_password": "x", "new_password": "long-enough-password"
-    }).status_code == 403
+    assert (
+        client.post(
+            f"{API}/auth/password",
+            headers=h,
+            json={"current_password": "x", "new_password": "long-enough-password"},
+        ).status_code
+        == 403
+    )
 
 
 def test_unknown_and_revoked_tokens_are_401(client, world):

@@ -547,16 +547,7 @@ def test_outbox_end_to_end_against_the_real_api(live_api: LiveApi, tmp_path: Pat
     from fastapi.testclient import TestClient
     from sqlalchemy import func, select
 
-    from audit_service.models import (
-        CameraHealth as CameraHealthRow,
-    )
-    from audit_service.models import (
-        EvidenceItem,
-        QueueSample as QueueSampleRow,
-        Role,
-        VisionEvent as VisionEventRow,
-    )
-    from audit_service.models import ZoneState as ZoneStateRow
+    from audit_service import models as m
     from tests import factories as f
 
     # The organisation through the ORM; camera, zones, worker and token through the admin API.
@@ -564,7 +555,7 @@ def test_outbox_end_to_end_against_the_real_api(live_api: LiveApi, tmp_path: Pat
         region = f.region(db)
         outlet = f.outlet(db, region, "O1")
         till = f.counter(db, outlet, "C1")
-        f.user(db, "admin", Role.admin)
+        f.user(db, "admin", m.Role.admin)
         db.commit()
         outlet_id, counter_id = outlet.id, till.id
     with TestClient(live_api.app) as http:
@@ -643,23 +634,23 @@ def test_outbox_end_to_end_against_the_real_api(live_api: LiveApi, tmp_path: Pat
             return {
                 name: db.scalar(select(func.count()).select_from(model))
                 for name, model in {
-                    "events": VisionEventRow,
-                    "samples": QueueSampleRow,
-                    "states": ZoneStateRow,
-                    "health": CameraHealthRow,
-                    "evidence": EvidenceItem,
+                    "events": m.VisionEvent,
+                    "samples": m.QueueSample,
+                    "states": m.ZoneState,
+                    "health": m.CameraHealth,
+                    "evidence": m.EvidenceItem,
                 }.items()
             }
 
     assert counts() == {"events": 2, "samples": 5, "states": 1, "health": 1, "evidence": 1}
     with live_api.app.state.sessionmaker() as db:
-        row = db.get(VisionEventRow, unattended.id)
+        row = db.get(m.VisionEvent, unattended.id)
         assert row is not None and row.ended_at is not None
         assert row.duration_s == pytest.approx(60.0)
-        item = db.scalars(select(EvidenceItem)).one()
+        item = db.scalars(select(m.EvidenceItem)).one()
         assert row.evidence_id == item.id  # the snapshot, uploaded once and linked
         assert item.source == "camera:cam-e2e" and item.outlet_id == outlet_id
-        off = db.get(VisionEventRow, offline.id)
+        off = db.get(m.VisionEvent, offline.id)
         assert off is not None and off.ended_at is not None and off.zone_code is None
 
     # --- A replayed batch (the same POST again) changes nothing.

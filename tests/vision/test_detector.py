@@ -124,10 +124,9 @@ def test_torch_and_onnx_agree(torch_detector, onnx_detector, bus, zidane):
         (a,) = torch_detector.detect([image])
         (b,) = onnx_detector.detect([image])
         assert len(a) == len(b)
-        # torch letterboxes to a stride-aligned rectangle, the static ONNX graph to a square, so
-        # the half-visible man at the bus's edge may come out a little differently.
-        best = box_iou(a.xyxy, b.xyxy).max(axis=1)
-        assert (best > 0.5).all() and (best[a.conf > 0.5] > 0.9).all()
+        # Same letterbox, same decoding: only float rounding differs between the runtimes.
+        assert (box_iou(a.xyxy, b.xyxy).max(axis=1) > 0.98).all()
+        np.testing.assert_allclose(a.conf, b.conf, atol=0.01)
 
 
 def test_a_batch_gives_one_result_per_image_in_order(onnx_detector, torch_detector, bus, zidane):

@@ -27,7 +27,9 @@ def with_square(frame: np.ndarray, x: int, y: int, size: int = 60) -> np.ndarray
 def noisy(frame: np.ndarray, seed: int) -> np.ndarray:
     """Sensor noise and compression speckle: +-6 grey levels."""
     rng = np.random.default_rng(seed)
-    return np.clip(frame.astype(np.int16) + rng.integers(-6, 7, frame.shape), 0, 255).astype(np.uint8)
+    return np.clip(frame.astype(np.int16) + rng.integers(-6, 7, frame.shape), 0, 255).astype(
+        np.uint8
+    )
 
 
 def test_prepare_gray_is_a_small_blurred_grey_frame():
@@ -80,7 +82,9 @@ def test_a_person_standing_still_stays_cached_until_refresh():
     gate = MotionGate(ZONES, threshold=0.01, refresh_s=10.0)
     cashier = with_square(scene(), 120, 150, size=90)
     gate.mark_detected(0, gate.prepare(cashier), 0.0)
-    decisions = [gate.should_detect(0, gate.prepare(noisy(cashier, i)), i * 0.5) for i in range(1, 25)]
+    decisions = [
+        gate.should_detect(0, gate.prepare(noisy(cashier, i)), i * 0.5) for i in range(1, 25)
+    ]
     # 0.5 s .. 9.5 s: cached; from 10 s on: refreshed even though nothing moved.
     assert decisions[:19] == [False] * 19 and all(decisions[19:])
 

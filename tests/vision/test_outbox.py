@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -17,9 +19,7 @@ T0 = 1_795_000_000.0  # epoch seconds
 
 
 def unattended(camera: str = "cam-1", zone: str = "till-1", start: float = 10.0) -> VisionEvent:
-    return VisionEvent(
-        kind=EventKind.counter_unattended, camera_id=camera, zone=zone, start=start
-    )
+    return VisionEvent(kind=EventKind.counter_unattended, camera_id=camera, zone=zone, start=start)
 
 
 def test_records_survive_a_restart_intact_and_in_order(tmp_path: Path) -> None:
@@ -27,9 +27,7 @@ def test_records_survive_a_restart_intact_and_in_order(tmp_path: Path) -> None:
     start = unattended()
     outbox = Outbox(path)
     outbox.put_event(start, b"\xff\xd8jpeg-bytes\xff\xd9", epoch_offset=T0)
-    outbox.put_samples(
-        [QueueSample("cam-1", "queue-1", 11.0, 3, 2.5, 40.0)], epoch_offset=T0
-    )
+    outbox.put_samples([QueueSample("cam-1", "queue-1", 11.0, 3, 2.5, 40.0)], epoch_offset=T0)
     outbox.put_states([ZoneState("cam-1", "till-1", "unattended", 10.0, 0, 12.0)], epoch_offset=T0)
     outbox.put_health(CameraHealth("cam-1", T0 + 13, True, 1.9, 2.0, 400, 26))
     outbox.put_event(start.ended(70.0, peak=0), epoch_offset=T0)
@@ -193,10 +191,14 @@ def test_a_snapshot_file_without_its_row_is_cleaned_up_on_open(tmp_path: Path) -
     outbox.put_event(unattended(), b"kept")
     orphan = outbox.snapshot_dir / "crashed-before-commit.jpg"
     orphan.write_bytes(b"x")
+    os.utime(orphan, (time.time() - 3600, time.time() - 3600))
+    just_written = outbox.snapshot_dir / "row-about-to-be-committed.jpg"
+    just_written.write_bytes(b"y")  # by another process with the outbox open: left alone
     outbox.close()
 
     again = Outbox(tmp_path / "o.db")
     assert not orphan.exists()
+    assert just_written.exists()
     assert again.pending("cam-1")[0].snapshot_path.read_bytes() == b"kept"
     again.close()
 
@@ -227,3 +229,22 @@ def test_event_times_become_aware_utc_timestamps(offset: float) -> None:
     assert payload["start"] == iso(offset + 12.5)
     assert payload["end"] == iso(offset + 20.0)
     assert payload["start"].endswith("+00:00")
+
+
+def test_figures_that_are_not_plain_json_are_made_plain(tmp_path: Path) -> None:
+    import numpy as np
+
+    outbox = Outbox(tmp_path / "o.db")
+    event = VisionEvent(
+        kind=EventKind.queue_over_threshold,
+        camera_id="cam-1",
+        zone="queue-1",
+        start=1.0,
+        data={"peak": np.int64(7), "mean": float("nan"), "tracks": np.array([1, 2])},
+    )
+    outbox.put_event(event)
+    outbox.put_samples([QueueSample("cam-1", "queue-1", 2.0, 3, float("inf"), None)])
+    event_rec, sample_rec = outbox.pending("cam-1")
+    assert event_rec.payload["data"] == {"peak": 7, "mean": None, "tracks": [1, 2]}
+    assert sample_rec.payload["smoothed"] is None
+    outbox.close()

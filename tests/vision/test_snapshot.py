@@ -25,8 +25,13 @@ def person(x1, y1, x2, y2, face=None, conf=0.9) -> Detections:
     if face is not None:
         fx, fy = face
         kps = np.zeros((1, 17, 3), np.float32)
-        kps[0, :5] = [[fx, fy, 0.9], [fx - 6, fy - 5, 0.9], [fx + 6, fy - 5, 0.9],
-                      [fx - 12, fy, 0.8], [fx + 12, fy, 0.8]]
+        kps[0, :5] = [
+            [fx, fy, 0.9],
+            [fx - 6, fy - 5, 0.9],
+            [fx + 6, fy - 5, 0.9],
+            [fx - 12, fy, 0.8],
+            [fx + 12, fy, 0.8],
+        ]
     return Detections(xyxy=[[x1, y1, x2, y2]], conf=[conf], keypoints=kps, track_id=[4])
 
 
@@ -45,16 +50,28 @@ def sharpness(img: np.ndarray, rect) -> float:
 def render(frame, dets, blur):
     return decode(
         render_snapshot(
-            frame, zones=[COUNTER, QUEUE], dets=dets, caption="cam-1 till-1 2026-11-20 09:00:05",
-            highlight_zone="till-1", blur_faces=blur, staff_zone_ids={"till-1"},
+            frame,
+            zones=[COUNTER, QUEUE],
+            dets=dets,
+            caption="cam-1 till-1 2026-11-20 09:00:05",
+            highlight_zone="till-1",
+            blur_faces=blur,
+            staff_zone_ids={"till-1"},
         )
     )
 
 
 def test_it_is_a_jpeg_of_the_frame_with_a_caption_bar_under_it():
     frame = textured_frame()
-    jpeg = render_snapshot(frame, zones=[COUNTER, QUEUE], dets=Detections(), caption="héllo",
-                           highlight_zone=None, blur_faces=True, staff_zone_ids=set())
+    jpeg = render_snapshot(
+        frame,
+        zones=[COUNTER, QUEUE],
+        dets=Detections(),
+        caption="héllo",
+        highlight_zone=None,
+        blur_faces=True,
+        staff_zone_ids=set(),
+    )
     assert jpeg[:3] == b"\xff\xd8\xff"
     img = decode(jpeg)
     assert img.shape[1] == W and img.shape[0] > H
@@ -103,10 +120,24 @@ def test_a_face_inside_a_staff_zone_is_left_alone():
 def test_staff_zones_default_to_the_counter_zones():
     frame = textured_frame()
     staff = person(60, 120, 160, 460, face=(110, 160))
-    a = render_snapshot(frame, zones=[COUNTER], dets=staff, caption="x", highlight_zone=None,
-                        blur_faces=True, staff_zone_ids=None)
-    b = render_snapshot(frame, zones=[COUNTER], dets=staff, caption="x", highlight_zone=None,
-                        blur_faces=False, staff_zone_ids=None)
+    a = render_snapshot(
+        frame,
+        zones=[COUNTER],
+        dets=staff,
+        caption="x",
+        highlight_zone=None,
+        blur_faces=True,
+        staff_zone_ids=None,
+    )
+    b = render_snapshot(
+        frame,
+        zones=[COUNTER],
+        dets=staff,
+        caption="x",
+        highlight_zone=None,
+        blur_faces=False,
+        staff_zone_ids=None,
+    )
     assert a == b
 
 
@@ -119,5 +150,12 @@ def test_face_regions_stay_in_the_frame_and_points_in_zones_are_found():
 
 def test_bad_frames_are_refused():
     with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8"):
-        render_snapshot(np.zeros((10, 10), np.uint8), zones=[], dets=Detections(), caption="",
-                        highlight_zone=None, blur_faces=True, staff_zone_ids=set())
+        render_snapshot(
+            np.zeros((10, 10), np.uint8),
+            zones=[],
+            dets=Detections(),
+            caption="",
+            highlight_zone=None,
+            blur_faces=True,
+            staff_zone_ids=set(),
+        )

@@ -62,8 +62,10 @@ def test_a_new_person_gets_an_id_on_first_sight_and_weak_ones_none():
     tracker = PersonTracker(fps=2.0)
     tracker.update(Detections(xyxy=[[10, 10, 50, 100]], conf=[0.9]))
     out = tracker.update(
-        Detections(xyxy=[[12, 10, 52, 100], [300, 50, 340, 150], [500, 50, 540, 150]],
-                   conf=[0.9, 0.8, 0.15])
+        Detections(
+            xyxy=[[12, 10, 52, 100], [300, 50, 340, 150], [500, 50, 540, 150]],
+            conf=[0.9, 0.8, 0.15],
+        )
     )
     assert out.track_id[0] == 1 and out.track_id[1] == 2
     assert out.track_id[2] == -1  # below the new-track threshold and matching nobody

@@ -59,8 +59,9 @@ def test_margins_are_clipped_at_the_frame_edges():
 
 def test_a_zone_larger_than_the_tile_is_tiled_at_native_resolution():
     zone = rect_poly(100, 100, 1800, 1000)
-    plan = CropPlan.for_zones([zone], (1920, 1080), tile=640, margin=0.0, min_margin_px=0,
-                              tile_overlap=0.3)
+    plan = CropPlan.for_zones(
+        [zone], (1920, 1080), tile=640, margin=0.0, min_margin_px=0, tile_overlap=0.3
+    )
     rects = np.array(plan.rects)
     w, h = rects[:, 2] - rects[:, 0], rects[:, 3] - rects[:, 1]
     assert (w <= 640).all() and (h <= 640).all()  # nothing is shrunk to fit the network
@@ -78,7 +79,11 @@ def test_a_zone_larger_than_the_tile_is_tiled_at_native_resolution():
 
 def test_zones_that_overlap_a_lot_are_merged_and_far_ones_are_not():
     near = CropPlan.for_zones(
-        [rect_poly(100, 100, 300, 300), rect_poly(150, 120, 320, 310), rect_poly(900, 100, 1000, 200)],
+        [
+            rect_poly(100, 100, 300, 300),
+            rect_poly(150, 120, 320, 310),
+            rect_poly(900, 100, 1000, 200),
+        ],
         (1280, 720),
         margin=0.0,
         min_margin_px=0,
@@ -181,8 +186,9 @@ def test_people_seen_by_overlapping_tiles_are_counted_once():
         (1700, 120, 1750, 300, 0.6),
     ]
     fake = FakeDetector(people)
-    plan = CropPlan.for_zones([rect_poly(100, 100, 1800, 1000)], (w, h), tile=640, margin=0.0,
-                              min_margin_px=0)
+    plan = CropPlan.for_zones(
+        [rect_poly(100, 100, 1800, 1000)], (w, h), tile=640, margin=0.0, min_margin_px=0
+    )
     dets = ZoneFocusedDetector(fake, plan).detect(frame)
     assert fake.calls == [len(plan)]  # one batch of every crop
     assert len(dets) == len(people)
@@ -213,7 +219,9 @@ def test_whole_frame_runs_when_asked_or_when_there_are_no_zones():
 
 
 def test_a_frame_of_another_size_is_refused():
-    zf = ZoneFocusedDetector(FakeDetector([]), CropPlan.for_zones([rect_poly(0, 0, 99, 99)], (640, 480)))
+    zf = ZoneFocusedDetector(
+        FakeDetector([]), CropPlan.for_zones([rect_poly(0, 0, 99, 99)], (640, 480))
+    )
     with pytest.raises(ValueError, match="rebuild the plan"):
         zf.detect(np.zeros((720, 1280, 3), np.uint8))
 
