@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export YOLO_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint format install api-install clean migrate roles
+.PHONY: demo test lint format install api-install clean migrate roles bench-vision
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ migrate: $(STAMP)
 
 roles: $(STAMP)
 	$(BIN)/auditlens roles
+
+# Needs the footage in ../shared/data/footage (or AUDITLENS_FOOTAGE_DIR); prints a side-by-side table.
+bench-vision: $(STAMP)
+	$(BIN)/python -m vision.bench
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache

@@ -53,8 +53,9 @@ class Progress:
         if self.total:
             frac = min(1.0, done / self.total)
             bar = "#" * int(frac * 30)
-            self.stream.write(f"\ranalyze [{bar:<30}] {frac:6.1%} frame {done}/{self.total} "
-                              f"analysed {analysed}")
+            self.stream.write(
+                f"\ranalyze [{bar:<30}] {frac:6.1%} frame {done}/{self.total} analysed {analysed}"
+            )
         else:
             self.stream.write(f"\ranalyze frame {done} analysed {analysed}")
         self.stream.flush()
@@ -83,8 +84,9 @@ def analyze(
     if fps is not None:
         config = config.model_copy(update={"analysis_fps": fps})
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    source = open_source(video, analysis_fps=config.analysis_fps, live=False,
-                         camera_id=config.camera_id)
+    source = open_source(
+        video, analysis_fps=config.analysis_fps, live=False, camera_id=config.camera_id
+    )
     total = None
     try:
         import cv2
@@ -103,6 +105,7 @@ def analyze(
         snapshots_dir.mkdir(parents=True, exist_ok=True)
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8") as out:
+
         def emit(record: dict[str, Any]) -> None:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
@@ -152,9 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.fps is not None and not 0 < args.fps <= 30:
         parser.error("--fps must be within (0, 30]")
     try:
-        summary = analyze(args.video, args.config, args.output, fps=args.fps,
-                          snapshots_dir=args.snapshots,
-                          progress=False if args.no_progress else None)
+        summary = analyze(
+            args.video,
+            args.config,
+            args.output,
+            fps=args.fps,
+            snapshots_dir=args.snapshots,
+            progress=False if args.no_progress else None,
+        )
     except (ConfigError, SourceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -39,8 +39,7 @@ class Backend(StrEnum):
 _Strict = ConfigDict(extra="forbid")
 
 DEFAULTS = {
-    ZoneKind.counter: {"anchor": Anchor.center, "min_presence_s": 2.0,
-                       "unattended_after_s": 60.0},
+    ZoneKind.counter: {"anchor": Anchor.center, "min_presence_s": 2.0, "unattended_after_s": 60.0},
     ZoneKind.queue: {"anchor": Anchor.bottom_center, "max_queue": 5, "wait_sla_s": 300.0},
 }
 
@@ -65,15 +64,19 @@ class ZoneConfig(BaseModel):
             raise ValueError(f"{where}: polygon needs at least 3 points, got {len(self.polygon)}")
         for i, point in enumerate(self.polygon, start=1):
             if len(point) != 2:
-                raise ValueError(f"{where}: polygon point {i} needs 2 numbers [x, y], "
-                                 f"got {len(point)}")
+                raise ValueError(
+                    f"{where}: polygon point {i} needs 2 numbers [x, y], got {len(point)}"
+                )
             x, y = point
             if self.units == "relative" and not (0 <= x <= 1 and 0 <= y <= 1):
-                raise ValueError(f"{where}: polygon point {i} is ({x}, {y}); relative "
-                                 "coordinates must be within 0-1 (or set units: pixels)")
+                raise ValueError(
+                    f"{where}: polygon point {i} is ({x}, {y}); relative "
+                    "coordinates must be within 0-1 (or set units: pixels)"
+                )
             if self.units == "pixels" and (x < 0 or y < 0):
-                raise ValueError(f"{where}: polygon point {i} is ({x}, {y}); pixel "
-                                 "coordinates can't be negative")
+                raise ValueError(
+                    f"{where}: polygon point {i} is ({x}, {y}); pixel coordinates can't be negative"
+                )
         if _area(self.polygon) <= 0:
             raise ValueError(f"{where}: polygon has no area (points in a line?)")
         own = DEFAULTS[self.kind]
@@ -82,9 +85,11 @@ class ZoneConfig(BaseModel):
             if value is None:
                 setattr(self, name, own.get(name))
             elif name not in own:
-                raise ValueError(f"{where}: {name} applies to "
-                                 f"{'queue' if self.kind is ZoneKind.counter else 'counter'} "
-                                 f"zones, not {self.kind.value} zones; remove it")
+                raise ValueError(
+                    f"{where}: {name} applies to "
+                    f"{'queue' if self.kind is ZoneKind.counter else 'counter'} "
+                    f"zones, not {self.kind.value} zones; remove it"
+                )
             elif value < 0 or (name != "min_presence_s" and value == 0):
                 raise ValueError(f"{where}: {name} must be positive, got {value}")
         if self.anchor is None:
@@ -186,8 +191,9 @@ def parse_camera_config(raw: Any, *, source: str = "camera config") -> CameraCon
             if msg.startswith("zone '"):
                 lines.append(msg)  # already names the zone and field
             elif err.get("type") == "extra_forbidden":
-                lines.append(f"{_where(err['loc'], raw)}: unknown key; remove it or fix its "
-                             "spelling")
+                lines.append(
+                    f"{_where(err['loc'], raw)}: unknown key; remove it or fix its spelling"
+                )
             else:
                 lines.append(f"{_where(err['loc'], raw)}: {msg}")
         raise ConfigError(f"{source}: " + "; ".join(lines)) from None

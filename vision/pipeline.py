@@ -92,8 +92,14 @@ class CameraPipeline:
         self.geometry = {z.id: ZoneGeometry(z, frame_size) for z in config.zones}
         polygons = [g.polygon for g in self.geometry.values()]
         imgsz = int(getattr(detector, "imgsz", config.model_options.imgsz))
+        # A zone judged by the feet (bottom_center) needs the whole body in its crop: grow it by
+        # its own height above and around; a staff station needs only a little margin.
+        margins = [
+            1.0 if z.anchor is not None and z.anchor.value == "bottom_center" else 0.15
+            for z in config.zones
+        ]
         plan = (
-            CropPlan.for_zones(polygons, frame_size, tile=imgsz)
+            CropPlan.for_zones(polygons, frame_size, tile=imgsz, margin=margins)
             if opts.zone_focus
             else CropPlan.whole_frame(frame_size)
         )
@@ -119,8 +125,10 @@ class CameraPipeline:
             for z in config.zones
             if z.kind is ZoneKind.queue
         }
-        self._zone_specs = [(z.id, z.kind.value, g.polygon) for z, g in
-                            zip(config.zones, self.geometry.values(), strict=True)]
+        self._zone_specs = [
+            (z.id, z.kind.value, g.polygon)
+            for z, g in zip(config.zones, self.geometry.values(), strict=True)
+        ]
         self._staff_zones = set(self.attendance)
         self._best_conf: dict[int, float] = {}  # track id -> highest confidence seen
 
@@ -135,8 +143,7 @@ class CameraPipeline:
             present = int((stationed & confident).sum())
             result.events += machine.update(t, present)
             zones[zone_id] = {"count": present, "state": machine.state}
-            result.states.append(ZoneState(cam, zone_id, machine.state, machine.since,
-                                           present, t))
+            result.states.append(ZoneState(cam, zone_id, machine.state, machine.since, present, t))
         for zone_id, monitor in self.queues.items():
             members = self.geometry[zone_id].members(dets)
             update = monitor.update(t, [int(i) for i in members.track_id])
@@ -148,8 +155,13 @@ class CameraPipeline:
                 "smoothed": update.smoothed,
                 "wait_s": None if update.wait_s is None else round(update.wait_s, 2),
             }
-        result.record = {"type": "frame", "frame": frame_index, "t": round(t, 3),
-                         "persons": len(dets), "zones": zones}
+        result.record = {
+            "type": "frame",
+            "frame": frame_index,
+            "t": round(t, 3),
+            "persons": len(dets),
+            "zones": zones,
+        }
         if self.options.snapshots:
             for event in result.events:
                 if event.phase == "start":

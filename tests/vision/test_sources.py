@@ -27,7 +27,7 @@ from vision.sources import (
     redact,
 )
 
-FOOTAGE = Path("/work/shared/data/footage")
+FOOTAGE = Path(__file__).resolve().parents[3] / "shared" / "data" / "footage"
 CASHIER = FOOTAGE / "cashier-cctv-7eleven.mp4"  # 640x480, 29.97 fps, 1571 frames
 WORKER_GIF = FOOTAGE / "worker-zone-detection.gif"  # 480x270, 16.67 fps, 71 frames
 

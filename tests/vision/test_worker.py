@@ -29,7 +29,7 @@ from vision.settings import WorkerSettings
 from vision.sources import open_source
 from vision.worker import Worker
 
-FOOTAGE = Path("/work/shared/data/footage")
+FOOTAGE = Path(__file__).resolve().parents[3] / "shared" / "data" / "footage"
 GIF = FOOTAGE / "people-detection.gif"  # 480x270, 12.5 fps, 23 frames (1.84 s)
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -65,8 +65,14 @@ def occupied_at(truth: list[tuple[float, float, bool]], t: float) -> bool | None
     return None
 
 
-def count_truth_per_frame(clip: dict[str, Any], footage: Path, n_frames: int,
-                          fps: float, zone_poly: np.ndarray, anchor: str) -> np.ndarray:
+def count_truth_per_frame(
+    clip: dict[str, Any],
+    footage: Path,
+    n_frames: int,
+    fps: float,
+    zone_poly: np.ndarray,
+    anchor: str,
+) -> np.ndarray:
     """People in the queue zone per clip frame (NaN where unlabelled)."""
     truth = np.full(n_frames, np.nan)
     first = clip["frames"][0]
@@ -85,12 +91,12 @@ def count_truth_per_frame(clip: dict[str, Any], footage: Path, n_frames: int,
     elif "queue_per_second" in clip:
         for row in _rows(footage / clip["queue_per_second"]):
             second = float(row["video_time_s"])
-            lo, hi = int(round(second * fps)), int(round((second + 1) * fps))
-            truth[max(0, lo - first):max(0, hi - first)] = float(row["people_in_frame"])
+            lo, hi = round(second * fps), round((second + 1) * fps)
+            truth[max(0, lo - first) : max(0, hi - first)] = float(row["people_in_frame"])
     elif "queue_per_frame" in clip:
         for row in _rows(HERE / clip["queue_per_frame"]):
             lo, hi = int(row["start_frame"]) - first, int(row["end_frame"]) - first
-            truth[max(0, lo):hi + 1] = float(row["count"])
+            truth[max(0, lo) : hi + 1] = float(row["count"])
     return truth[:n_frames]
 
 
@@ -154,7 +160,7 @@ def run_pipeline(video: Path, config: Any) -> Run:
             state = zones[counter]["state"]
             run.attended.append(None if state is None else state == "attended")
         if queue:
-            run.counts.append(float(zones[queue]["smoothed"]))
+            run.counts.append(float(zones[queue]["count"]))
         _collect_spells(run, result.events)
         last_t = sampled.t
     if pipeline is not None:
@@ -173,7 +179,7 @@ def run_baseline(video: Path, config: Any, frame_size: tuple[int, int]) -> Run:
     from vision.detections import Detections
     from vision.detector import import_ultralytics, resolve_weights
 
-    YOLO = import_ultralytics().YOLO  # noqa: N806
+    YOLO = import_ultralytics().YOLO
     run = Run()
     t0 = time.process_time()
     model = YOLO(str(resolve_weights(None)))
@@ -238,8 +244,9 @@ def _state_at(run: Run, t: float) -> bool | None:
     return None if i < 0 else run.attended[i]
 
 
-def score_attendance(run: Run, truth: list[tuple[float, float, bool]], offset_s: float,
-                     duration_s: float) -> dict[str, Any]:
+def score_attendance(
+    run: Run, truth: list[tuple[float, float, bool]], offset_s: float, duration_s: float
+) -> dict[str, Any]:
     seconds = np.arange(0.5, duration_s, 1.0)  # the middle of each whole second
     correct = total = 0
     for s in seconds:
@@ -256,17 +263,23 @@ def score_attendance(run: Run, truth: list[tuple[float, float, bool]], offset_s:
         if occ is False and prev is not False:
             true_spells += 1
         prev = occ
-    return {"accuracy": correct / total if total else float("nan"), "seconds": total,
-            "unattended_spells": run.unattended_spells, "true_spells": true_spells,
-            "attended_spells": run.attended_spells}
+    return {
+        "accuracy": correct / total if total else float("nan"),
+        "seconds": total,
+        "unattended_spells": run.unattended_spells,
+        "true_spells": true_spells,
+        "attended_spells": run.attended_spells,
+    }
 
 
-def score_counts(run: Run, truth: np.ndarray) -> dict[str, Any]:
-    frames = np.arange(len(truth))
+def score_counts(run: Run, truth: np.ndarray, frames: np.ndarray) -> dict[str, Any]:
+    """Count MAE on ``frames`` (the frames the pipeline analysed: both methods are judged on
+    the same frames; the baseline saw every frame, the pipeline those)."""
     idx = np.searchsorted(np.asarray(run.frames), frames, side="right") - 1
-    valid = (idx >= 0) & ~np.isnan(truth)
+    want = truth[frames]
+    valid = (idx >= 0) & ~np.isnan(want)
     got = np.asarray(run.counts)[idx[valid]]
-    mae = float(np.mean(np.abs(got - truth[valid]))) if valid.any() else float("nan")
+    mae = float(np.mean(np.abs(got - want[valid]))) if valid.any() else float("nan")
     return {"count_mae": mae, "frames": int(valid.sum())}
 
 
@@ -284,39 +297,47 @@ def main(argv: list[str] | None = None) -> int:
     spec = yaml.safe_load((HERE / "clips.yaml").read_text(encoding="utf-8"))
     clips = [c for c in spec["clips"] if not args.clips or c["name"] in args.clips]
     if not args.footage.is_dir():
-        print(f"footage folder {args.footage} not found; set --footage or AUDITLENS_FOOTAGE_DIR",
-              file=sys.stderr)
+        print(
+            f"footage folder {args.footage} not found; set --footage or AUDITLENS_FOOTAGE_DIR",
+            file=sys.stderr,
+        )
         return 2
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n, clip in enumerate(clips, 1):
             config = parse_camera_config(clip["camera"], source=f"clips.yaml {clip['name']}")
-            video, fps, n_frames = segment_clip(args.footage / clip["video"], clip["frames"],
-                                                Path(tmp))
+            video, fps, n_frames = segment_clip(
+                args.footage / clip["video"], clip["frames"], Path(tmp)
+            )
             duration = n_frames / fps
-            print(f"[{n}/{len(clips)}] {clip['name']}: {n_frames} frames, {duration:.1f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[{n}/{len(clips)}] {clip['name']}: {n_frames} frames, {duration:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
             import cv2
 
             cap = cv2.VideoCapture(str(video))
             frame_size = (int(cap.get(3)), int(cap.get(4)))
             cap.release()
             ours = run_pipeline(video, config)
+            judged = np.asarray(ours.frames, dtype=int)
             base = run_baseline(video, config, frame_size)
             row: dict[str, Any] = {"clip": clip["name"], "video_s": duration}
             for label, run in (("pipeline", ours), ("baseline", base)):
-                metrics: dict[str, Any] = {"cpu_per_s": run.cpu_s / duration,
-                                           "load_s": run.load_s}
+                metrics: dict[str, Any] = {"cpu_per_s": run.cpu_s / duration, "load_s": run.load_s}
                 if "attendance" in clip:
                     offset = clip["frames"][0] / fps
-                    metrics |= score_attendance(run, attendance_truth(HERE / clip["attendance"]),
-                                                offset, duration)
+                    metrics |= score_attendance(
+                        run, attendance_truth(HERE / clip["attendance"]), offset, duration
+                    )
                 if any(k in clip for k in ("queue_mot", "queue_per_second", "queue_per_frame")):
                     zone = next(z for z in config.zones if z.id == clip["queue_zone"])
                     poly = np.asarray(zone.polygon_px(*frame_size), dtype=np.float32)
-                    truth = count_truth_per_frame(clip, args.footage, n_frames, fps, poly,
-                                                  zone.anchor.value)
-                    metrics |= score_counts(run, truth)
+                    truth = count_truth_per_frame(
+                        clip, args.footage, n_frames, fps, poly, zone.anchor.value
+                    )
+                    metrics |= score_counts(run, truth, judged[judged < n_frames])
                 row[label] = metrics
             rows.append(row)
     print_table(rows)
@@ -332,25 +353,35 @@ def _fmt(v: Any, pct: bool = False) -> str:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = (f"{'clip':<18} {'video s':>7} | {'attended-state acc':>18} | {'count MAE':>13} | "
-            f"{'unattended spells':>17} | {'attended spells':>15} | {'CPU s / video s':>17} | ratio")
+    head = (
+        f"{'clip':<18} {'video s':>7} | {'attended-state acc':>18} | {'count MAE':>13} | "
+        f"{'unattended spells':>17} | {'attended spells':>15} | {'CPU s / video s':>17} | ratio"
+    )
     print(head)
-    print(f"{'':<18} {'':>7} | {'ours':>8} {'base':>9} | {'ours':>6} {'base':>6} | "
-          f"{'ours':>5} {'base':>5} {'true':>5} | {'ours':>7} {'base':>7} | {'ours':>8} "
-          f"{'base':>8} |")
+    print(
+        f"{'':<18} {'':>7} | {'ours':>8} {'base':>9} | {'ours':>6} {'base':>6} | "
+        f"{'ours':>5} {'base':>5} {'true':>5} | {'ours':>7} {'base':>7} | {'ours':>8} "
+        f"{'base':>8} |"
+    )
     print("-" * len(head))
     for r in rows:
         o, b = r["pipeline"], r["baseline"]
         ratio = o["cpu_per_s"] / b["cpu_per_s"] if b["cpu_per_s"] else float("nan")
-        print(f"{r['clip']:<18} {r['video_s']:>7.1f} | {_fmt(o.get('accuracy'), True):>8} "
-              f"{_fmt(b.get('accuracy'), True):>9} | {_fmt(o.get('count_mae')):>6} "
-              f"{_fmt(b.get('count_mae')):>6} | {_fmt(o.get('unattended_spells')):>5} "
-              f"{_fmt(b.get('unattended_spells')):>5} {_fmt(o.get('true_spells')):>5} | "
-              f"{_fmt(o.get('attended_spells')):>7} {_fmt(b.get('attended_spells')):>7} | "
-              f"{o['cpu_per_s']:>8.3f} {b['cpu_per_s']:>8.3f} | 1/{1 / ratio:.0f}")
-    print("\nModel loading (CPU s, excluded above): "
-          + ", ".join(f"{r['clip']}: ours {r['pipeline']['load_s']:.1f} / base "
-                      f"{r['baseline']['load_s']:.1f}" for r in rows))
+        print(
+            f"{r['clip']:<18} {r['video_s']:>7.1f} | {_fmt(o.get('accuracy'), True):>8} "
+            f"{_fmt(b.get('accuracy'), True):>9} | {_fmt(o.get('count_mae')):>6} "
+            f"{_fmt(b.get('count_mae')):>6} | {_fmt(o.get('unattended_spells')):>5} "
+            f"{_fmt(b.get('unattended_spells')):>5} {_fmt(o.get('true_spells')):>5} | "
+            f"{_fmt(o.get('attended_spells')):>7} {_fmt(b.get('attended_spells')):>7} | "
+            f"{o['cpu_per_s']:>8.3f} {b['cpu_per_s']:>8.3f} | 1/{1 / ratio:.0f}"
+        )
+    print(
+        "\nModel loading (CPU s, excluded above): "
+        + ", ".join(
+            f"{r['clip']}: ours {r['pipeline']['load_s']:.1f} / base {r['baseline']['load_s']:.1f}"
+            for r in rows
+        )
+    )
 
 
 if __name__ == "__main__":
