@@ -1,4 +1,5 @@
-"""Print the README's configuration table: every ServiceSettings field as its AUDITLENS_ variable.
+"""Print the README's configuration tables: every ServiceSettings field as its AUDITLENS_ variable,
+then every vision WorkerSettings field as its AUDITLENS_VISION_ variable.
 
     .venv/bin/python scripts/settings_table.py
 
@@ -12,11 +13,14 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from pydantic_settings import BaseSettings
+
 from audit_service.config import ServiceSettings
+from vision.settings import WorkerSettings
 
 
-def env_var(field_name: str) -> str:
-    prefix = ServiceSettings.model_config.get("env_prefix", "")
+def env_var(field_name: str, settings_cls: type[BaseSettings] = ServiceSettings) -> str:
+    prefix = settings_cls.model_config.get("env_prefix", "")
     return f"{prefix}{field_name}".upper()
 
 
@@ -32,13 +36,22 @@ def _default(value: Any) -> str:
     return f"`{text}`" if text else "(empty)"
 
 
-def settings_table() -> str:
-    rows = ["| variable | default | what it sets |", "|---|---|---|"]
-    for name, field in ServiceSettings.model_fields.items():
+def settings_table(
+    settings_cls: type[BaseSettings] = ServiceSettings, first_column: str = "variable"
+) -> str:
+    rows = [f"| {first_column} | default | what it sets |", "|---|---|---|"]
+    for name, field in settings_cls.model_fields.items():
         description = (field.description or "").replace("|", "\\|")
-        rows.append(f"| `{env_var(name)}` | {_default(field.default)} | {description} |")
+        var = env_var(name, settings_cls)
+        rows.append(f"| `{var}` | {_default(field.default)} | {description} |")
     return "\n".join(rows)
+
+
+def vision_settings_table() -> str:
+    return settings_table(WorkerSettings, "worker variable")
 
 
 if __name__ == "__main__":
     print(settings_table())
+    print()
+    print(vision_settings_table())

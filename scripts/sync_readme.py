@@ -46,12 +46,13 @@ def main() -> int:
     from audit_service.authz import permission_table
 
     sys.path.insert(0, str(ROOT / "scripts"))
-    from settings_table import settings_table
+    from settings_table import settings_table, vision_settings_table
 
     readme = ROOT / "README.md"
     text = readme.read_text(encoding="utf-8")
     settings = settings_table()
     text = _replace_table(text, "| variable | default |", settings)
+    text = _replace_table(text, "| worker variable | default |", vision_settings_table())
     text = _replace_table(text, "| permission | what it allows |", permission_table())
     text = _replace_block(text, route_table())
     readme.write_text(text, encoding="utf-8")

@@ -22,6 +22,7 @@ Ultralytics is imported.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -306,6 +307,8 @@ class PersonDetector(Protocol):
 
     ``imgsz`` is the network input side in pixels, ``conf`` the minimum score (0-1), ``iou`` the
     NMS overlap threshold (0-1). Keypoints (N, 17, 3) are filled when the model is a pose model.
+    A detector may also take ``detect(images, conf=...)``, a lower minimum score for one call
+    (the tracker's weak boxes); ``accepts_conf`` tells whether it does.
     """
 
     imgsz: int
@@ -519,13 +522,20 @@ class UltralyticsDetector:
 
     # ---- inference
 
-    def detect(self, images: list[np.ndarray]) -> list[Detections]:
-        """Persons in each BGR uint8 image, in that image's pixel coordinates."""
+    def detect(self, images: list[np.ndarray], *, conf: float | None = None) -> list[Detections]:
+        """Persons in each BGR uint8 image, in that image's pixel coordinates.
+
+        ``conf`` (0-1): the minimum score for this call instead of ``self.conf``."""
         if not images:
             return []
-        return self._run(self._runtime, [_check_image(im, i) for i, im in enumerate(images)])
+        if conf is not None and not 0 < conf < 1:
+            raise ValueError(f"conf is a fraction within 0-1, got {conf}")
+        checked = [_check_image(im, i) for i, im in enumerate(images)]
+        return self._run(self._runtime, checked, self.conf if conf is None else float(conf))
 
-    def _run(self, runtime: _Runtime, images: list[np.ndarray]) -> list[Detections]:
+    def _run(
+        self, runtime: _Runtime, images: list[np.ndarray], conf: float | None = None
+    ) -> list[Detections]:
         # Images that letterbox to the same input shape run as one batch; a crop of another
         # aspect ratio gets its own run rather than padding everyone to a square.
         groups: dict[tuple[int, int], list[int]] = {}
@@ -546,10 +556,19 @@ class UltralyticsDetector:
                     images[i].shape[:2],
                     n_classes=self.n_classes,
                     n_kpts=self.n_kpts,
-                    conf=self.conf,
+                    conf=self.conf if conf is None else conf,
                     iou=self.iou,
                 )
         return out
+
+
+def accepts_conf(detector: Any) -> bool:
+    """Whether ``detector.detect`` takes a per-call ``conf`` keyword (see ``PersonDetector``)."""
+    try:
+        params = inspect.signature(detector.detect).parameters
+    except (TypeError, ValueError):
+        return False
+    return "conf" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
 
 
 def _time_runtime(run: Callable[[], object], repeats: int = 3) -> float:

@@ -20,7 +20,7 @@ from vision.analytics.queue import QueueMonitor
 from vision.analytics.zones import ZoneGeometry
 from vision.config import CameraConfig, ZoneKind
 from vision.detections import Detections
-from vision.detector import PersonDetector
+from vision.detector import PersonDetector, accepts_conf
 from vision.motion import MotionGate
 from vision.snapshot import render_snapshot
 from vision.tracking import PersonTracker
@@ -103,12 +103,16 @@ class CameraPipeline:
             if opts.zone_focus
             else CropPlan.whole_frame(frame_size)
         )
-        self.detector = ZoneFocusedDetector(detector, plan)
+        self.tracker = PersonTracker(fps=config.analysis_fps, lost_after_s=opts.lost_after_s)
+        # The tracker continues people with weak boxes (ByteTrack's second stage), so it gets
+        # boxes down to its low threshold; those that continue nobody are dropped after it.
+        own_conf = float(getattr(detector, "conf", self.tracker.min_conf))
+        low = min(own_conf, self.tracker.min_conf) if accepts_conf(detector) else None
+        self.detector = ZoneFocusedDetector(detector, plan, conf=low)
         if opts.motion_gate:
             self.detector.gate = MotionGate(
                 self.detector.rects, threshold=opts.motion_threshold, refresh_s=opts.refresh_s
             )
-        self.tracker = PersonTracker(fps=config.analysis_fps, lost_after_s=opts.lost_after_s)
         is_open: Callable[[float], bool] | None = None
         if opts.use_opening_hours and config.outlet is not None:
             is_open = OpeningSchedule(config.outlet)
@@ -133,7 +137,8 @@ class CameraPipeline:
         self._best_conf: dict[int, float] = {}  # track id -> highest confidence seen
 
     def process(self, frame_bgr: np.ndarray, t: float, frame_index: int) -> FrameResult:
-        dets = self.tracker.update(self.detector.detect(frame_bgr, t), frame_bgr.shape)
+        tracked = self.tracker.update(self.detector.detect(frame_bgr, t), frame_bgr.shape)
+        dets = tracked.subset(self.tracker.confirmed(tracked))
         cam = self.config.camera_id
         zones: dict[str, dict[str, Any]] = {}
         result = FrameResult(frame=frame_index, t=t, record={}, detections=dets)

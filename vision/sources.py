@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from vision import samples
 from vision.analytics.events import EventKind, VisionEvent
 
 log = logging.getLogger(__name__)
@@ -504,6 +505,11 @@ def open_source(
     """
     if isinstance(spec, str) and not spec.strip():
         raise SourceError("the camera has no source; set a file path or a stream URL")
+    if samples.is_sample_spec(spec):
+        try:
+            spec = str(samples.resolve(str(spec)))
+        except samples.UnknownSample as exc:
+            raise SourceError(str(exc)) from None
     return FrameSource(
         spec,
         analysis_fps=analysis_fps,

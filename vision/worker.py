@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from vision.analytics.events import VisionEvent
 from vision.client import AuditLensClient, DeliveryError
@@ -28,7 +28,16 @@ from vision.sources import FrameSource, open_source, redact
 
 log = logging.getLogger(__name__)
 
-PipelineFactory = Callable[[CameraConfig, tuple[int, int]], CameraPipeline]
+
+class PipelineFactory(Protocol):
+    """Builds one camera's pipeline for frames of ``frame_size``; ``live`` is True for a camera or
+    stream (timestamps are epoch seconds, so the outlet's opening hours apply), False for a file."""
+
+    def __call__(
+        self, config: CameraConfig, frame_size: tuple[int, int], *, live: bool
+    ) -> CameraPipeline: ...
+
+
 SourceOpener = Callable[..., FrameSource]
 
 
@@ -37,7 +46,8 @@ class PipelineUnavailable(RuntimeError):
 
 
 def default_pipeline_factory() -> PipelineFactory:
-    """``vision.pipeline.build_pipeline(config, frame_size)``, or a clear error if it is absent."""
+    """``vision.pipeline.build_pipeline`` with opening hours on for live sources, or a clear error
+    if the pipeline is absent."""
     from vision import pipeline
 
     build = getattr(pipeline, "build_pipeline", None)
@@ -47,7 +57,14 @@ def default_pipeline_factory() -> PipelineFactory:
             "so the worker has nothing to analyse frames with; install a release that has the "
             "pipeline implementation"
         )
-    return build  # type: ignore[no-any-return]
+
+    def factory(config: CameraConfig, frame_size: tuple[int, int], *, live: bool) -> CameraPipeline:
+        # A replayed file's timestamps are positions in the clip, not times of day: opening
+        # hours would judge them as 1970, so they apply to live sources only.
+        options = pipeline.PipelineOptions(use_opening_hours=live)
+        return build(config, frame_size, options=options)  # type: ignore[no-any-return]
+
+    return factory
 
 
 def _config_key(config: CameraConfig) -> dict[str, Any]:
@@ -199,7 +216,7 @@ class CameraRunner:
                         )
                         self._put_events(pipeline.finish(last_t), source)
                     size = frame_size
-                    pipeline = self.pipeline_factory(config, frame_size)
+                    pipeline = self.pipeline_factory(config, frame_size, live=source.live)
                 result = pipeline.process(frame.image, frame.t, frame.index)
                 last_t = frame.t
                 produced = True

@@ -274,6 +274,8 @@ class ZoneFocusedDetector:
         gate: optional ``MotionGate`` over ``self.rects``: regions without motion since their last
             detection reuse that detection (kept, never emptied) until the gate's refresh time.
         iou, containment: de-duplication thresholds, see ``dedupe``.
+        conf: the minimum score to ask the detector for (``detect(crops, conf=...)``, e.g. a
+            tracker's low threshold); None: the detector's own.
     """
 
     def __init__(
@@ -285,6 +287,7 @@ class ZoneFocusedDetector:
         gate: MotionGate | None = None,
         iou: float = 0.5,
         containment: float = 0.7,
+        conf: float | None = None,
     ) -> None:
         self.detector = detector
         self.plan = plan
@@ -302,6 +305,7 @@ class ZoneFocusedDetector:
         self.gate = gate
         self.iou = iou
         self.containment = containment
+        self.conf = conf
         self._cached: list[Detections | None] = [None] * len(self.rects)
         self.last_run: tuple[int, ...] = ()  # indices of the regions detected on the last call
 
@@ -327,7 +331,12 @@ class ZoneFocusedDetector:
             ]
         if todo:
             crops = [frame[y1:y2, x1:x2] for x1, y1, x2, y2 in (self.rects[i] for i in todo)]
-            found = self.detector.detect([np.ascontiguousarray(c) for c in crops])
+            crops = [np.ascontiguousarray(c) for c in crops]
+            found = (
+                self.detector.detect(crops)
+                if self.conf is None
+                else self.detector.detect(crops, conf=self.conf)  # type: ignore[call-arg]
+            )
             for i, dets in zip(todo, found, strict=True):
                 self._cached[i] = to_frame(dets, self.rects[i])
                 if self.gate is not None and gray is not None and t is not None:

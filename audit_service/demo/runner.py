@@ -24,7 +24,12 @@ from audit_service.config import ServiceSettings
 from audit_service.core import migrate
 from audit_service.core.clock import system_clock
 from audit_service.core.db import make_engine, make_sessionmaker, session_scope
-from audit_service.demo.seed import DemoCredentials, seed_demo
+from audit_service.demo.seed import (
+    DemoCredentials,
+    demo_worker_token,
+    sample_camera_code,
+    seed_demo,
+)
 from audit_service.models import Camera, Counter, Outlet, Region, Shift, Staff
 
 RULE = "=" * 88
@@ -37,12 +42,32 @@ class DemoProcess:
     name: str
     argv: Sequence[str]
     url: str | None = None  # shown in the banner when the process serves something
+    description: str | None = None  # shown in the banner when it has no URL
     env: dict[str, str] = field(default_factory=dict)  # added to this process's environment
 
 
-def demo_processes(settings: ServiceSettings, api_url: str) -> list[DemoProcess]:
-    """The processes started beside the API; the vision worker and dashboard join here."""
-    return []
+def demo_processes(
+    settings: ServiceSettings, api_url: str, *, worker_token: str | None = None
+) -> list[DemoProcess]:
+    """The processes started beside the API: a vision worker replaying the bundled sample clip
+    (when there is a token for it)."""
+    processes: list[DemoProcess] = []
+    if worker_token:
+        outbox = Path(settings.evidence_dir).resolve().parent / "demo-vision-outbox.db"
+        processes.append(
+            DemoProcess(
+                name="Vision worker",
+                argv=[sys.executable, "-m", "vision", "run", "--loop", "--api", api_url],
+                description=f"replays the sample clip on camera {sample_camera_code()}",
+                # The token goes through the environment, not argv, which `ps` shows to everyone.
+                env={
+                    "AUDITLENS_VISION_TOKEN": worker_token,
+                    "AUDITLENS_VISION_OUTBOX_PATH": str(outbox),
+                    "YOLO_OFFLINE": "1",
+                },
+            )
+        )
+    return processes
 
 
 def start_processes(processes: Sequence[DemoProcess]) -> list[subprocess.Popen[bytes]]:
@@ -109,10 +134,11 @@ def run_demo(
                 session, now=system_clock(), secret_key=settings.secret_key.get_secret_value()
             )
             counts = _counts(session)
+            worker_token = demo_worker_token(session, now=system_clock()) if serve else None
     finally:
         engine.dispose()
 
-    extras = demo_processes(settings, api_url) if serve else []
+    extras = demo_processes(settings, api_url, worker_token=worker_token) if serve else []
     print(banner(settings, api_url, credentials, counts, extras, serving=serve), flush=True)
     if not serve:
         return 0
@@ -193,7 +219,11 @@ def banner(
         f" Organisation  {org}",
         f"               ({state})",
     ]
-    lines += [f" {proc.name:<13} {proc.url}" for proc in extras if proc.url]
+    lines += [
+        f" {proc.name:<13} {proc.url or proc.description}"
+        for proc in extras
+        if proc.url or proc.description
+    ]
     width = max(len(x.username) for x in credentials.logins) + 2
     pw_width = max(len(x.password) for x in credentials.logins) + 2
     lines += [

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit_service.accounts.service import issue_api_token
 from audit_service.core.security import encrypt_secret, hash_password
 from audit_service.models import (
     Anchor,
@@ -36,10 +37,12 @@ from audit_service.models import (
     User,
     UserOutletScope,
     UserRegionScope,
+    WorkerCamera,
     Zone,
     ZoneKind,
 )
 from audit_service.organisation.hours import WEEKDAYS, intervals_on
+from audit_service.workers.service import NO_PASSWORD
 
 TIMEZONE = "Asia/Shanghai"
 ROSTER_DAYS = 14
@@ -263,6 +266,7 @@ def seed_demo(session: Session, *, now: datetime, secret_key: str) -> DemoCreden
     people = _add_staff(session, outlets, today)
     _add_shifts(session, outlets, exceptions, people, start)
     _add_cameras(session, outlets, secret_key)
+    _add_sample_camera(session, outlets[OUTLETS[0].code], secret_key)
     _add_accounts(session, regions, people, now)
     return DemoCredentials(DEMO_LOGINS, created=True)
 
@@ -481,6 +485,80 @@ def _add_cameras(session: Session, outlets: dict[str, Outlet], secret_key: str) 
                 )
             session.add(camera)
     session.flush()
+
+
+SAMPLE_CAMERA_SOURCE = "sample:worker-zone-detection.gif"  # bundled with vision/samples
+DEMO_WORKER = "demo-vision-worker"
+
+
+def sample_camera_code(outlet_code: str = "") -> str:
+    return f"{outlet_code or OUTLETS[0].code}-cam-sample"
+
+
+def _add_sample_camera(session: Session, outlet: Outlet, secret_key: str) -> None:
+    """A camera that replays the bundled sample clip, so the demo's live state moves: each 4.3 s
+    loop a person starts at the staff side of counter C1 (right) and walks into its queue area
+    (left), so the counter flips attended -> unattended (with a snapshot) and the queue shows a
+    growing wait."""
+    counter = outlet.counters[0]
+    camera = Camera(
+        outlet_id=outlet.id,
+        code=sample_camera_code(outlet.code),
+        name="Sample clip replay (Intel, CC BY 4.0)",
+        stream_url_encrypted=encrypt_secret(secret_key, SAMPLE_CAMERA_SOURCE),
+        analysis_fps=4.0,  # the clip lasts 4.3 s: sample it often enough to see each visit
+        blur_faces=True,
+    )
+    camera.zones.append(
+        Zone(
+            code="c1-staff-sample",
+            kind=ZoneKind.counter,
+            counter_id=counter.id,
+            polygon=_rect(0.5, 0.1, 0.95, 1.0),
+            anchor=Anchor.center,
+            min_presence_s=0.2,
+            unattended_after_s=1.0,
+        )
+    )
+    camera.zones.append(
+        Zone(
+            code="c1-queue-sample",
+            kind=ZoneKind.queue,
+            counter_id=counter.id,
+            polygon=_rect(0.1, 0.3, 0.5, 1.0),
+            anchor=Anchor.bottom_center,
+            max_queue=1,
+            wait_sla_s=2.0,
+        )
+    )
+    session.add(camera)
+    session.flush()
+
+
+def demo_worker_token(session: Session, *, now: datetime) -> str | None:
+    """A fresh API token for the demo's vision worker, which may read only the sample camera
+    (earlier tokens are revoked). None when the database has no sample camera."""
+    camera = session.scalar(select(Camera).where(Camera.code == sample_camera_code()))
+    if camera is None:
+        return None
+    user = session.scalar(select(User).where(User.username == DEMO_WORKER))
+    if user is None:
+        user = User(
+            username=DEMO_WORKER,
+            display_name="Demo vision worker (sample clip)",
+            password_hash=NO_PASSWORD,
+            role=Role.worker,
+            scope_kind=ScopeKind.outlets,
+            password_changed_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        user.outlet_scopes = [UserOutletScope(outlet_id=camera.outlet_id)]
+        session.add(user)
+        session.flush()
+        session.add(WorkerCamera(user_id=user.id, camera_id=camera.id))
+        session.flush()
+    return issue_api_token(session, user, name="make demo", now=now)
 
 
 def _rect(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:

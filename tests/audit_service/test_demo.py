@@ -12,8 +12,21 @@ from sqlalchemy import func, select
 
 from audit_service.config import ServiceSettings
 from audit_service.core.security import decrypt_secret
-from audit_service.demo.runner import DemoProcess, run_demo, start_processes, stop_processes
-from audit_service.demo.seed import DEMO_LOGINS, roster_start, seed_demo
+from audit_service.demo.runner import (
+    DemoProcess,
+    demo_processes,
+    run_demo,
+    start_processes,
+    stop_processes,
+)
+from audit_service.demo.seed import (
+    DEMO_LOGINS,
+    SAMPLE_CAMERA_SOURCE,
+    demo_worker_token,
+    roster_start,
+    sample_camera_code,
+    seed_demo,
+)
 from audit_service.models import (
     Base,
     Camera,
@@ -173,7 +186,7 @@ def test_seed_rosters_two_weeks_without_overlaps(db, clock):
 
 def test_seed_cameras_and_zones(db, clock):
     _seed(db, clock)
-    cameras = db.scalars(select(Camera)).all()
+    cameras = db.scalars(select(Camera).where(Camera.code != sample_camera_code())).all()
     per_outlet = defaultdict(list)
     for cam in cameras:
         per_outlet[cam.outlet.code].append(cam)
@@ -195,6 +208,60 @@ def test_seed_cameras_and_zones(db, clock):
             kinds_by_counter[zone.counter_id].append(zone.kind)
     assert set(kinds_by_counter) == set(db.scalars(select(Counter.id)))
     assert all(sorted(k) == [ZoneKind.counter, ZoneKind.queue] for k in kinds_by_counter.values())
+
+
+def test_sample_camera_replays_the_bundled_clip_for_the_demo_worker(client, db, clock):
+    """`make demo` runs a vision worker whose only camera replays the bundled CC BY clip."""
+    from vision import samples
+    from vision.config import parse_camera_config
+    from vision.sources import open_source
+
+    _seed(db, clock)
+    token = demo_worker_token(db, now=clock())
+    db.commit()
+    assert token and token.startswith("alw_")
+    mine = client.get(
+        "/api/v1/vision/workers/me/cameras", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert mine.status_code == 200, mine.text
+    (config,) = [parse_camera_config(c) for c in mine.json()]
+    assert config.camera_id == sample_camera_code()
+    assert config.source == SAMPLE_CAMERA_SOURCE
+    assert {z.kind.value for z in config.zones} == {"counter", "queue"}
+    assert (samples.SAMPLES_DIR / "ATTRIBUTION.md").read_text().count("CC BY 4.0")
+    source = open_source(config.source, analysis_fps=config.analysis_fps)
+    try:
+        frames = [frame for _, frame in zip(range(3), source, strict=False)]
+    finally:
+        source.close()
+    assert [f.image.shape for f in frames] == [(270, 480, 3)] * 3
+    # A second demo start issues a new token and revokes the old one.
+    newer = demo_worker_token(db, now=clock())
+    db.commit()
+    assert newer != token
+    stale = client.get(
+        "/api/v1/vision/workers/me/cameras", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert stale.status_code == 401
+
+
+def test_demo_runs_the_vision_worker_with_its_token_out_of_argv(tmp_path):
+    settings = _demo_settings(tmp_path)
+    assert demo_processes(settings, "http://127.0.0.1:8000") == []
+    (worker,) = demo_processes(settings, "http://127.0.0.1:8000", worker_token="alw_secret")
+    assert worker.argv[1:4] == ["-m", "vision", "run"] and "--loop" in worker.argv
+    assert not any("alw_secret" in arg for arg in worker.argv)  # `ps` shows argv to everyone
+    assert worker.env["AUDITLENS_VISION_TOKEN"] == "alw_secret"
+    assert worker.env["AUDITLENS_VISION_OUTBOX_PATH"].startswith(str(tmp_path))
+
+
+def test_unknown_sample_source_names_the_choices():
+    import pytest
+
+    from vision.sources import SourceError, open_source
+
+    with pytest.raises(SourceError, match="sample:worker-zone-detection.gif"):
+        open_source("sample:nope.gif", analysis_fps=2)
 
 
 def test_every_demo_login_works_and_scopes_apply(client, db, clock):

@@ -31,6 +31,12 @@ def test_settings_table_is_current():
     assert _settings_table() in README, f"README.md's settings table is stale; {REGENERATE}"
 
 
+def test_vision_worker_settings_table_is_current():
+    table = runpy.run_path(str(ROOT / "scripts" / "settings_table.py"))["vision_settings_table"]()
+    assert "AUDITLENS_VISION_TOKEN" in table
+    assert table in README, f"README.md's vision worker settings table is stale; {REGENERATE}"
+
+
 def test_role_table_is_current():
     assert permission_table() in README, (
         "README.md's role table differs from audit_service.authz: run scripts/sync_readme.py"

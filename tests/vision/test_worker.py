@@ -40,8 +40,16 @@ class FakePipeline(CameraPipeline):
 
     created: list[FakePipeline] = []
 
-    def __init__(self, config: CameraConfig, frame_size: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        config: CameraConfig,
+        frame_size: tuple[int, int],
+        *,
+        live: bool = False,
+        options: object = None,  # what build_pipeline also takes, for the subprocess test
+    ) -> None:
         self.camera = config.camera_id
+        self.live = live
         self.frame_size = frame_size
         self.frames: list[tuple[int, float]] = []
         self.spell: VisionEvent | None = None
@@ -155,6 +163,7 @@ def test_a_file_camera_runs_to_the_end_and_everything_is_delivered(outbox: Outbo
 
     (pipeline,) = FakePipeline.created
     assert pipeline.frame_size == (480, 270)
+    assert pipeline.live is False  # a file: its timestamps are clip positions
     # 5 fps over 1.84 s of GIF: the instants 0, 0.2, ... 1.8.
     assert len(pipeline.frames) == 10
     events = client.posted("events")
@@ -432,3 +441,12 @@ def test_sigterm_stops_the_worker_cleanly_and_keeps_the_outbox(tmp_path: Path) -
     # The last record, written as the worker stopped: stopping the worker is not the camera
     # going offline.
     assert health[-1]["online"] is True
+
+
+def test_default_factory_applies_opening_hours_to_live_sources_only() -> None:
+    from vision.worker import default_pipeline_factory
+
+    factory = default_pipeline_factory()
+    cam = config("cam-1", str(GIF), fps=2)
+    assert factory(cam, (480, 270), live=True).options.use_opening_hours is True
+    assert factory(cam, (480, 270), live=False).options.use_opening_hours is False
