@@ -36,8 +36,11 @@ API_PREFIX = "/api/v1"
 
 def _routers() -> list[APIRouter]:
     from audit_service.accounts.router import auth_router, users_router
+    from audit_service.audits.router import router as audits_router
     from audit_service.camera_findings.router import router as findings_router
     from audit_service.cameras.router import router as cameras_router
+    from audit_service.checklists.router import router as checklists_router
+    from audit_service.corrective_actions.router import router as actions_router
     from audit_service.evidence.router import router as evidence_router
     from audit_service.organisation.router import router as organisation_router
     from audit_service.roster.router import router as roster_router
@@ -54,6 +57,9 @@ def _routers() -> list[APIRouter]:
         evidence_router,
         workers_router,
         findings_router,
+        checklists_router,
+        audits_router,
+        actions_router,
     ]
 
 

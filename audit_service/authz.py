@@ -30,6 +30,15 @@ class Permission(enum.StrEnum):
     evidence_log = "evidence:log"
     vision_ingest = "vision:ingest"
     vision_read = "vision:read"
+    checklist_read = "checklist:read"
+    checklist_write = "checklist:write"
+    visit_assign = "visit:assign"
+    audit_submit = "audit:submit"
+    audit_read = "audit:read"
+    audit_review = "audit:review"
+    action_read = "action:read"
+    action_fix = "action:fix"
+    action_verify = "action:verify"
 
 
 P = Permission
@@ -46,9 +55,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.evidence_upload,
             P.evidence_view,
             P.vision_read,
+            P.checklist_read,
+            P.checklist_write,
+            P.visit_assign,
+            P.audit_submit,  # remote camera spot-checks
+            P.audit_read,
+            P.audit_review,
+            P.action_read,
+            P.action_fix,
+            P.action_verify,
         }
     ),
-    Role.auditor: frozenset({P.org_read, P.evidence_upload}),
+    Role.auditor: frozenset(
+        {P.org_read, P.evidence_upload, P.checklist_read, P.audit_submit, P.audit_read}
+    ),
     Role.hr: frozenset(
         {
             P.org_read,
@@ -58,10 +78,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.roster_write,
             P.evidence_log,
             P.vision_read,
+            P.checklist_read,
+            P.audit_read,
+            P.action_read,
         }
     ),
-    # Staff see their own outlet, their own record and their own shifts only.
-    Role.staff: frozenset({P.org_read, P.staff_read, P.roster_read}),
+    # Staff see their own outlet, their own record and their own shifts only; an outlet manager
+    # works the corrective actions assigned to them.
+    Role.staff: frozenset(
+        {P.org_read, P.staff_read, P.roster_read, P.evidence_upload, P.action_read, P.action_fix}
+    ),
     # A vision worker (API token, no password): its cameras' configs, snapshots, findings.
     Role.worker: frozenset({P.camera_read, P.camera_secret, P.evidence_upload, P.vision_ingest}),
 }
@@ -82,6 +108,15 @@ PERMISSION_NOTES: dict[Permission, str] = {
     P.evidence_log: "read the evidence access log",
     P.vision_ingest: "post findings, queue samples, states, camera health (worker: own cameras)",
     P.vision_read: "live counter states, findings, queue samples, camera health in scope",
+    P.checklist_read: "checklist templates and versions",
+    P.checklist_write: "create, edit, import and publish checklist versions",
+    P.visit_assign: "assign visits and schedule unannounced ones for outlets in scope",
+    P.audit_submit: "submit audits for visits assigned to oneself",
+    P.audit_read: "audits and their reports in scope (auditor: own audits)",
+    P.audit_review: "review audits: approve, return, reject, edit answers with a reason",
+    P.action_read: "corrective actions in scope (staff role: assigned to them)",
+    P.action_fix: "mark a corrective action fixed with evidence (staff role: assigned to them)",
+    P.action_verify: "verify or reopen a fixed corrective action",
 }
 
 
@@ -113,6 +148,11 @@ class Principal:
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
             raise Forbidden(f"role '{self.role.value}' lacks permission '{permission.value}'")
+
+    @property
+    def own_audits_only(self) -> bool:
+        """Auditors see the visits and audits assigned to them, not their outlets' others."""
+        return self.role is Role.auditor
 
     def sees_outlet(self, outlet_id: int) -> bool:
         return self.outlet_ids is None or outlet_id in self.outlet_ids

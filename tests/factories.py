@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit_service.core.security import hash_password
@@ -14,6 +16,8 @@ from audit_service.models import (
     Anchor,
     ApiToken,
     Camera,
+    ChecklistTemplate,
+    ChecklistVersion,
     Counter,
     CounterKind,
     Outlet,
@@ -26,12 +30,17 @@ from audit_service.models import (
     User,
     UserOutletScope,
     UserRegionScope,
+    VersionStatus,
+    Visit,
+    VisitKind,
+    VisitStatus,
     WorkerCamera,
     Zone,
     ZoneKind,
 )
 
 PASSWORD = "correct-horse-battery"
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # the FakeClock's start (a Friday, 17:00 local)
 WEEKDAY_HOURS = [{"opens": "09:00", "closes": "17:00", "extended": False}]
 DEFAULT_HOURS = {d: WEEKDAY_HOURS for d in ("mon", "tue", "wed", "thu", "fri")} | {
     "sat": [],
@@ -216,3 +225,162 @@ def worker(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+# ---------------------------------------------------------------- checklists and visits
+
+LABEL = {"zh": "标签", "en": "Label"}
+
+# A small checklist that uses the scoring rules the audit tests need: a critical item that
+# fails the audit, an N/A-able scale, a duration with a target, a photo, and a show_if.
+SIMPLE_CHECKLIST: dict[str, Any] = {
+    "name": {"zh": "测试清单", "en": "Test checklist"},
+    "critical_rule": "fail",
+    "pass_score": 80,
+    "action_below": 0.5,
+    "action_due_days": 7,
+    "sections": [
+        {
+            "name": "reception",
+            "label": {"zh": "接待", "en": "Reception"},
+            "weight": 1,
+            "items": [
+                {
+                    "name": "greeted",
+                    "type": "yes_no",
+                    "label": {"zh": "主动问候", "en": "Greeted promptly"},
+                    "role": "lobby_manager",
+                    "standard": "SV-RECEPTION-01",
+                },
+                {
+                    "name": "courtesy",
+                    "type": "scale",
+                    "label": {"zh": "礼貌程度", "en": "Courtesy"},
+                    "scale_min": 1,
+                    "scale_max": 5,
+                    "allow_na": True,
+                },
+            ],
+        },
+        {
+            "name": "counter",
+            "label": {"zh": "柜面", "en": "Counter"},
+            "weight": 1,
+            "items": [
+                {
+                    "name": "exemptions",
+                    "type": "yes_no",
+                    "label": {"zh": "说明免责条款", "en": "Exemption clauses explained"},
+                    "critical": True,
+                    "role": "counter_clerk",
+                    "standard": "SV-COUNTER-02",
+                },
+                {
+                    "name": "why",
+                    "type": "text",
+                    "label": {"zh": "未说明的情况", "en": "What was missing"},
+                    "show_if": {"item": "exemptions", "equals": False},
+                },
+                {
+                    "name": "wait",
+                    "type": "duration",
+                    "label": {"zh": "等候时间", "en": "Wait"},
+                    "target_s": 300,
+                },
+                {
+                    "name": "front_photo",
+                    "type": "photo",
+                    "label": {"zh": "网点门头照片", "en": "Photo of the outlet front"},
+                    "required": False,
+                    "min_photos": 1,
+                    "max_photos": 3,
+                },
+                {
+                    "name": "tidy",
+                    "type": "yes_no",
+                    "label": {"zh": "环境整洁", "en": "Outlet tidy"},
+                    "role": "outlet",
+                },
+            ],
+        },
+    ],
+}
+
+PERFECT_ANSWERS: dict[str, Any] = {
+    "greeted": {"value": True},
+    "courtesy": {"value": 5},
+    "exemptions": {"value": True},
+    "wait": {"value": 120},
+    "tidy": {"value": True},
+}
+
+
+def checklist_version(
+    db: Session,
+    code: str = "test-checklist",
+    definition: dict[str, Any] | None = None,
+    *,
+    published: bool = True,
+) -> ChecklistVersion:
+    from audit_service.checklists.definition import ChecklistDefinition
+
+    defn = ChecklistDefinition.model_validate(definition or SIMPLE_CHECKLIST)
+    template = db.scalar(select(ChecklistTemplate).where(ChecklistTemplate.code == code))
+    if template is None:
+        template = ChecklistTemplate(
+            code=code, name_zh=defn.name.zh, name_en=defn.name.en, created_at=NOW
+        )
+        db.add(template)
+        db.flush()
+    number = len(template.versions) + 1
+    version = ChecklistVersion(
+        template_id=template.id,
+        number=number,
+        status=VersionStatus.published if published else VersionStatus.draft,
+        definition=defn.model_dump(mode="json", exclude_none=True),
+        created_at=NOW,
+        published_at=NOW if published else None,
+    )
+    db.add(version)
+    db.flush()
+    return version
+
+
+def visit(
+    db: Session,
+    outlet_: Outlet,
+    version: ChecklistVersion,
+    auditor: User,
+    *,
+    start: datetime = NOW - timedelta(days=1),
+    days: int = 7,
+) -> Visit:
+    obj = Visit(
+        outlet_id=outlet_.id,
+        version_id=version.id,
+        auditor_id=auditor.id,
+        kind=VisitKind.assigned,
+        status=VisitStatus.assigned,
+        window_start=start,
+        window_end=start + timedelta(days=days),
+        created_at=NOW,
+    )
+    db.add(obj)
+    db.flush()
+    return obj
+
+
+def submission(answers: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    """A phone's submission body: a 20-minute visit that ended an hour before the test clock."""
+    body = {
+        "started_at": (NOW - timedelta(minutes=80)).isoformat(),
+        "ended_at": (NOW - timedelta(minutes=60)).isoformat(),
+        "location": {"lat": 31.2304, "lon": 121.4737, "accuracy_m": 25},
+        "answers": answers if answers is not None else PERFECT_ANSWERS,
+    }
+    body.update(kw)
+    return body
+
+
+def idem(key: str | None = None) -> dict[str, str]:
+    return {"Idempotency-Key": key or str(uuid.uuid4())}

@@ -69,6 +69,10 @@ class PipelineOptions:
     # weaker "persons" at a till are mostly props (a red box under the cashier clip's counter
     # scores 0.25-0.34, with a pose), while a real person's score dips frame to frame.
     presence_conf: float = 0.4
+    # A person the detector misses for up to this many analysed-frame intervals is still there:
+    # a counter's presence run is not broken, and a queue still counts a tracked person whose
+    # predicted box is in the zone (at 2 fps: 1.25 s, i.e. two missed frames).
+    miss_grace_frames: float = 2.5
     use_opening_hours: bool = False  # only for live cameras, whose t is epoch seconds
 
 
@@ -117,10 +121,9 @@ class CameraPipeline:
         if opts.use_opening_hours and config.outlet is not None:
             is_open = OpeningSchedule(config.outlet)
         cam = config.camera_id
-        # One missed analysed frame never breaks a presence run (2.5 frame intervals of grace).
-        grace = 2.5 / config.analysis_fps
+        self.grace_s = opts.miss_grace_frames / config.analysis_fps
         self.attendance = {
-            z.id: CounterAttendance.from_zone(cam, z, is_open, miss_grace_s=grace)
+            z.id: CounterAttendance.from_zone(cam, z, is_open, miss_grace_s=self.grace_s)
             for z in config.zones
             if z.kind is ZoneKind.counter
         }
@@ -149,9 +152,15 @@ class CameraPipeline:
             result.events += machine.update(t, present)
             zones[zone_id] = {"count": present, "state": machine.state}
             result.states.append(ZoneState(cam, zone_id, machine.state, machine.since, present, t))
+        # Persons the detector missed on this frame but the tracker still expects in view.
+        missing = self.tracker.missing(self.grace_s, seen=dets)
         for zone_id, monitor in self.queues.items():
             members = self.geometry[zone_id].members(dets)
-            update = monitor.update(t, [int(i) for i in members.track_id])
+            # Counted (a miss is not a departure) but not "seen": their dwell is not extended.
+            unseen = int(self.geometry[zone_id].member_mask(missing).sum())
+            update = monitor.update(
+                t, [int(i) for i in members.track_id], count=len(members) + unseen
+            )
             result.events += update.events
             result.samples += update.samples
             zones[zone_id] = {

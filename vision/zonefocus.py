@@ -239,14 +239,28 @@ def cut_by_edge(
 
 
 def dedupe(
-    dets: Detections, cut: np.ndarray, *, iou: float = 0.5, containment: float = 0.7
+    dets: Detections,
+    cut: np.ndarray,
+    *,
+    iou: float = 0.5,
+    containment: float = 0.7,
+    source: np.ndarray | None = None,
+    rects: Sequence[Rect] | None = None,
+    frame_size: tuple[int, int] | None = None,
+    span_overlap: float = 0.7,
+    edge_px: float = 2.0,
 ) -> Detections:
-    """Remove the duplicates that overlapping crops produce (frame pixels in, a subset out).
+    """Remove the duplicates that overlapping crops produce (frame pixels in, persons out).
 
     Whole boxes win over boxes cut by a crop edge, then higher confidence wins. A box is dropped
     when its IoU with a kept box exceeds ``iou``, or when it is cut by a crop edge and at least
     ``containment`` of its area lies inside a kept box (the part of a person seen whole elsewhere).
     Uncut boxes inside bigger ones (a child in front of an adult) are kept.
+
+    With ``source`` (the index in ``rects`` of the crop each box came from) and ``frame_size``,
+    a person whom no crop saw whole, cut in two by the border between two crops (tiles of a big
+    zone, or the crops of two zones that touch), becomes one box: see ``split_pairs``. The union
+    takes the higher score and, per keypoint, the more confident of the two.
     """
     n = len(dets)
     if n <= 1:
@@ -260,7 +274,96 @@ def dedupe(
         if any(ious[i, k] > iou or (cut[i] and inside[i, k] >= containment) for k in kept):
             continue
         kept.append(int(i))
-    return dets.subset(np.array(sorted(kept, key=lambda k: -dets.conf[k]), dtype=np.int64))
+    kept.sort(key=lambda k: -dets.conf[k])
+    out = dets.subset(np.array(kept, dtype=np.int64))
+    if source is None or rects is None or frame_size is None:
+        return out
+    src = np.asarray(source, dtype=np.int64)[kept]
+    pairs = split_pairs(
+        out.xyxy, src, rects, frame_size, span_overlap=span_overlap, edge_px=edge_px
+    )
+    return _merge_pairs(out, pairs) if pairs else out
+
+
+def split_pairs(
+    xyxy: np.ndarray,
+    source: np.ndarray,
+    rects: Sequence[Rect],
+    frame_size: tuple[int, int],
+    *,
+    span_overlap: float = 0.7,
+    edge_px: float = 2.0,
+) -> list[tuple[int, int]]:
+    """Pairs (i, j) of boxes that are two parts of one person cut by a border between crops.
+
+    Box ``i`` from crop ``a`` and box ``j`` from crop ``b`` are such parts when, for some side
+    (say ``a``'s right edge, inside the frame, against ``b``'s left edge):
+    - the crops meet there: ``b`` starts at or before the end of ``a`` (touching or overlapping);
+    - ``i`` is cut at ``a``'s right edge and ``j`` at ``b``'s left edge (within ``edge_px``);
+    - both cover the band the two crops share: ``i`` begins at or before ``b``'s left edge and
+      ``j`` ends at or after ``a``'s right edge. (A person who ends inside the other crop is
+      seen whole there, and that whole box has already removed their cut part.);
+    - across the border they line up: their extents along it overlap by at least
+      ``span_overlap`` of the shorter (a head-and-torso above the legs, a left half beside the
+      right half). Two people side by side, each cut by a different edge, fail the band test.
+    """
+    b = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
+    src = np.asarray(source, dtype=np.int64).reshape(-1)
+    w, h = frame_size
+    e = edge_px
+    pairs: list[tuple[int, int]] = []
+    for i in range(len(b)):
+        for j in range(len(b)):
+            if i == j or src[i] == src[j]:
+                continue
+            ra, rb = rects[src[i]], rects[src[j]]
+            for axis, limit in ((0, w), (1, h)):  # 0: a's right edge, 1: a's bottom edge
+                lo, hi = axis, axis + 2  # this axis' start/end index in xyxy
+                other_lo, other_hi = 1 - axis, 3 - axis
+                border_a, border_b = ra[hi], rb[lo]
+                if not (0 < border_b <= border_a + e and border_a < limit and rb[lo] > ra[lo]):
+                    continue
+                if b[i, hi] < border_a - e or b[j, lo] > border_b + e:
+                    continue  # not both cut at this border
+                if b[i, lo] > border_b + e or b[j, hi] < border_a - e:
+                    continue  # one of them doesn't span the shared band
+                inter = min(b[i, other_hi], b[j, other_hi]) - max(b[i, other_lo], b[j, other_lo])
+                shorter = min(b[i, other_hi] - b[i, other_lo], b[j, other_hi] - b[j, other_lo])
+                if shorter > 0 and inter >= span_overlap * shorter:
+                    pairs.append((i, j))
+                    break
+    return pairs
+
+
+def _merge_pairs(dets: Detections, pairs: list[tuple[int, int]]) -> Detections:
+    """Union the boxes joined by ``pairs`` (transitively: a person cut by a tile corner)."""
+    parent = list(range(len(dets)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for i, j in pairs:
+        parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for k in range(len(dets)):
+        groups.setdefault(root(k), []).append(k)
+    xyxy, conf, kps = [], [], []
+    for members in groups.values():
+        boxes = dets.xyxy[members]
+        xyxy.append([*boxes[:, :2].min(axis=0), *boxes[:, 2:].max(axis=0)])
+        conf.append(float(dets.conf[members].max()))
+        if dets.keypoints is not None:
+            part = dets.keypoints[members]  # (m, K, 3): per keypoint, the most confident part
+            kps.append(part[part[:, :, 2].argmax(axis=0), np.arange(part.shape[1])])
+    order = np.argsort(-np.asarray(conf), kind="stable")
+    return Detections(
+        xyxy=np.asarray(xyxy, dtype=np.float32)[order],
+        conf=np.asarray(conf, dtype=np.float32)[order],
+        keypoints=None if dets.keypoints is None else np.asarray(kps, dtype=np.float32)[order],
+    )
 
 
 class ZoneFocusedDetector:
@@ -345,18 +448,27 @@ class ZoneFocusedDetector:
         return self._merge()
 
     def _merge(self) -> Detections:
-        parts, cuts = [], []
-        for rect, dets in zip(self.rects, self._cached, strict=True):
+        parts, cuts, sources = [], [], []
+        for k, (rect, dets) in enumerate(zip(self.rects, self._cached, strict=True)):
             if dets is None or not len(dets):
                 continue
             parts.append(dets)
             cuts.append(cut_by_edge(dets.xyxy, rect, self.frame_size))
+            sources.append(np.full(len(dets), k, dtype=np.int64))
         if not parts:
             return Detections()
         if any(p.keypoints is None for p in parts) and any(p.keypoints is not None for p in parts):
             parts = [_with_keypoints(p) for p in parts]
         merged = Detections.concat(parts)
-        return dedupe(merged, np.concatenate(cuts), iou=self.iou, containment=self.containment)
+        return dedupe(
+            merged,
+            np.concatenate(cuts),
+            iou=self.iou,
+            containment=self.containment,
+            source=np.concatenate(sources),
+            rects=self.rects,
+            frame_size=self.frame_size,
+        )
 
     def reset(self) -> None:
         """Forget cached detections (e.g. after the stream reconnects)."""

@@ -213,6 +213,11 @@ def change_password(
     _set_password(session, user, new, now=now)
 
 
+def outlets_of(session: Session, user: User) -> frozenset[int] | None:
+    """The outlets an account may see (None: all), as its principal would."""
+    return _visible_outlets(session, user)
+
+
 def principal_from_token(session: Session, *, token: str, secret: str, now: datetime) -> Principal:
     """The caller of a bearer token: a worker's API token (``alw_...``) or a login's JWT."""
     if token.startswith(API_TOKEN_PREFIX):

@@ -61,6 +61,27 @@ class InvalidInput(AuditLensError):
                 "fields", [{"field": field, "message": detail, "type": "invalid_input"}]
             )
 
+    @classmethod
+    def many(cls, problems: list[tuple[str, str]]) -> InvalidInput:
+        """One 422 listing every (field path, message); ``detail`` is the first message."""
+        first_field, first_message = problems[0]
+        error = cls(
+            first_message
+            if len(problems) == 1
+            else f"{first_message} (and {len(problems) - 1} more)"
+        )
+        error.extra["field"] = first_field
+        error.extra["fields"] = [
+            {"field": f, "message": m, "type": "invalid_input"} for f, m in problems
+        ]
+        return error
+
+
+class IdempotencyConflict(Conflict):
+    """The same Idempotency-Key was used with a different request."""
+
+    error = "idempotency_conflict"
+
 
 class PayloadTooLarge(AuditLensError):
     status_code = 413

@@ -318,6 +318,47 @@ def mint_view_url(
     return ViewUrl(url=url, expires_at=row.expires_at, evidence_id=item.id, access_id=row.id)
 
 
+def read_for_embedding(
+    session: Session, store: EvidenceStore, principal: Principal, evidence_id: uuid.UUID
+) -> tuple[EvidenceItem, bytes]:
+    """An item's bytes, to embed in a document (the PDF audit report): scope and permission
+    checked like a view URL. Nothing is logged yet: call :func:`log_embedded` once the bytes
+    are really used."""
+    principal.require(Permission.evidence_view)
+    item = get_item(session, principal, evidence_id)
+    if store.stat(item.sha256) is None:
+        raise Conflict(
+            f"evidence {evidence_id}: its file is missing from the object store; "
+            "upload the same file again to restore it"
+        )
+    return item, store.get(item.sha256)
+
+
+def log_embedded(
+    session: Session,
+    principal: Principal,
+    item: EvidenceItem,
+    *,
+    purpose: str,
+    client_ip: str,
+    now: datetime,
+) -> EvidenceAccess:
+    """The access-log row for evidence embedded in a document, as :func:`mint_view_url` writes
+    for a view URL. No URL outlives the response, so it expires when it is written."""
+    now = _whole_seconds(now)
+    row = EvidenceAccess(
+        evidence_id=item.id,
+        user_id=principal.user_id,
+        purpose=purpose,
+        client_ip=client_ip[:64],
+        at=now,
+        expires_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
 def access_log(
     session: Session,
     principal: Principal,

@@ -11,6 +11,23 @@ from audit_service.models.accounts import (
     UserRegionScope,
     UserSession,
 )
+from audit_service.models.audits import (
+    ActionStatus,
+    Attribution,
+    Audit,
+    AuditEvent,
+    AuditEventKind,
+    AuditItem,
+    AuditStatus,
+    ChecklistTemplate,
+    ChecklistVersion,
+    CorrectiveAction,
+    IdempotencyRecord,
+    VersionStatus,
+    Visit,
+    VisitKind,
+    VisitStatus,
+)
 from audit_service.models.cameras import Anchor, Camera, Zone, ZoneKind
 from audit_service.models.evidence import EvidenceAccess, EvidenceBlob, EvidenceItem
 from audit_service.models.organisation import (
@@ -32,11 +49,21 @@ from audit_service.models.vision import (
 )
 
 __all__ = [
+    "ActionStatus",
     "Anchor",
     "ApiToken",
+    "Attribution",
+    "Audit",
+    "AuditEvent",
+    "AuditEventKind",
+    "AuditItem",
+    "AuditStatus",
     "Base",
     "Camera",
     "CameraHealth",
+    "ChecklistTemplate",
+    "ChecklistVersion",
+    "CorrectiveAction",
     "Counter",
     "CounterKind",
     "CounterState",
@@ -44,6 +71,7 @@ __all__ = [
     "EvidenceAccess",
     "EvidenceBlob",
     "EvidenceItem",
+    "IdempotencyRecord",
     "LoginAttempt",
     "Outlet",
     "OutletHoursException",
@@ -60,7 +88,11 @@ __all__ = [
     "UserOutletScope",
     "UserRegionScope",
     "UserSession",
+    "VersionStatus",
     "VisionEvent",
+    "Visit",
+    "VisitKind",
+    "VisitStatus",
     "WorkerCamera",
     "Zone",
     "ZoneKind",

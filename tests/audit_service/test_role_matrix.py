@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import os
 import uuid
 from collections.abc import Callable
@@ -25,7 +26,11 @@ from PIL import Image
 from audit_service.authz import ROLE_PERMISSIONS, Permission
 from audit_service.core.security import mint_access_token
 from audit_service.models import (
+    ActionStatus,
+    Audit,
+    AuditStatus,
     Camera,
+    CorrectiveAction,
     OutletHoursException,
     Role,
     Shift,
@@ -228,6 +233,317 @@ def _zones(w: World, side: str) -> list[dict[str, Any]]:
 
 def _o(w: World, side: str) -> int:
     return w.ids[side]["outlet"].id
+
+
+# ---------------------------------------------------------------- audits (visits, reviews, actions)
+
+SUBMITTERS = (Role.auditor, Role.supervisor, Role.admin)  # roles a visit can be assigned to
+
+
+def _version(w: World, *, published: bool = True) -> Any:
+    if published and "version" in w.ids:
+        return w.ids["version"]
+    version = f.checklist_version(w.db, f"matrix-{next(_seq)}", published=published)
+    w.db.commit()
+    if published:
+        w.ids["version"] = version
+    return version
+
+
+def _neutral(w: World) -> tuple[Any, dict[str, str]]:
+    """An auditor with every outlet in scope, who owns the audits the roles look at."""
+    if "neutral" not in w.ids:
+        user = f.user(w.db, "m-neutral", Role.auditor)
+        w.ids["neutral"] = (user, _token(w.db, user, w.clock))
+        w.db.commit()
+    return w.ids["neutral"]
+
+
+def _visit(w: World, side: str, owner: Any) -> Any:
+    visit = f.visit(w.db, w.ids[side]["outlet"], _version(w), owner)
+    w.db.commit()
+    return visit
+
+
+def _owner(w: World, role: Role) -> Any:
+    return w.ids["users"][role] if role in SUBMITTERS else _neutral(w)[0]
+
+
+def _audit(w: World, side: str, owner: Any | None = None) -> Any:
+    """An audit at ``side`` submitted by the neutral auditor, then handed to ``owner``."""
+    neutral, headers = _neutral(w)
+    visit = _visit(w, side, neutral)
+    resp = w.client.post(
+        url("/visits/{v}/audit", v=visit.id),
+        json=f.submission(),
+        headers=headers | f.idem(),
+    )
+    assert resp.status_code == 201, resp.text
+    audit = w.db.get(Audit, resp.json()["id"])
+    if owner is not None:
+        audit.auditor_id = visit.auditor_id = owner.id
+        w.db.commit()
+    return audit
+
+
+def _audit_seen_by(w: World, side: str, role: Role) -> Any:
+    # An auditor reads only their own audits; other roles read any in scope.
+    return _audit(w, side, w.ids["users"][role] if role is Role.auditor else None)
+
+
+def _returned_audit(w: World, side: str, role: Role) -> Any:
+    audit = _audit(w, side, _owner(w, role))
+    audit.status = AuditStatus.returned
+    w.db.commit()
+    return audit
+
+
+def _action(w: World, side: str, status: ActionStatus = ActionStatus.open) -> Any:
+    audit = _audit(w, side)
+    action = CorrectiveAction(
+        audit_id=audit.id,
+        outlet_id=audit.outlet_id,
+        item="greeted",
+        title="Greet customers",
+        assignee_staff_id=w.ids[side]["staff"].id,
+        due_on=date(2026, 11, 27),
+        status=status,
+        created_at=w.clock(),
+    )
+    w.db.add(action)
+    w.db.commit()
+    return action
+
+
+def _window(days: int = 7) -> dict[str, str]:
+    return {
+        "window_start": "2026-12-01T00:00:00+08:00",
+        "window_end": f"2026-12-{1 + days:02d}T00:00:00+08:00",
+    }
+
+
+AUDIT_CASES: list[Case] = [
+    Case(
+        "GET",
+        "/checklists",
+        needs(P.checklist_read),
+        lambda w, s, r: {"url": url("/checklists")},
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/checklists",
+        needs(P.checklist_write),
+        lambda w, s, r: {"url": url("/checklists"), "json": {"code": f"new-{next(_seq)}"}},
+        ok=201,
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/checklists/{template_id}",
+        needs(P.checklist_read),
+        lambda w, s, r: {"url": url("/checklists/{t}", t=_version(w).template_id)},
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/checklists/{template_id}/versions",
+        needs(P.checklist_write),
+        lambda w, s, r: {
+            "url": url("/checklists/{t}/versions", t=_version(w).template_id),
+            "json": {},
+        },
+        ok=201,
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/checklist-versions/{version_id}",
+        needs(P.checklist_read),
+        lambda w, s, r: {"url": url("/checklist-versions/{v}", v=_version(w).id)},
+        scoped=False,
+    ),
+    Case(
+        "PUT",
+        "/checklist-versions/{version_id}",
+        needs(P.checklist_write),
+        lambda w, s, r: {
+            "url": url("/checklist-versions/{v}", v=_version(w, published=False).id),
+            "json": {"definition": f.SIMPLE_CHECKLIST},
+        },
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/checklist-versions/{version_id}/publish",
+        needs(P.checklist_write),
+        lambda w, s, r: {
+            "url": url("/checklist-versions/{v}/publish", v=_version(w, published=False).id)
+        },
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/checklist-versions/{version_id}/export",
+        needs(P.checklist_read),
+        lambda w, s, r: {
+            "url": url("/checklist-versions/{v}/export", v=_version(w).id),
+            "params": {"format": "xlsform"},
+        },
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/checklists/import",
+        needs(P.checklist_write),
+        lambda w, s, r: {
+            "url": url("/checklists/import"),
+            "files": {
+                "file": ("c.json", json.dumps(f.SIMPLE_CHECKLIST).encode(), "application/json")
+            },
+            "data": {"code": f"imp-{next(_seq)}"},
+        },
+        ok=201,
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/visits",
+        needs(P.visit_assign),
+        lambda w, s, r: {
+            "url": url("/visits"),
+            "json": {
+                "outlet_id": _o(w, s),
+                "version_id": _version(w).id,
+                "auditor_id": _neutral(w)[0].id,
+            }
+            | _window(),
+        },
+        ok=201,
+    ),
+    Case(
+        "POST",
+        "/visits/schedule",
+        needs(P.visit_assign),
+        lambda w, s, r: {
+            "url": url("/visits/schedule"),
+            "json": {
+                "version_id": _version(w).id,
+                "outlet_ids": [_o(w, s)],
+                "auditor_ids": [_neutral(w)[0].id],
+                "lockout_days": 0,
+                "seed": 1,
+            }
+            | _window(),
+        },
+        ok=201,
+    ),
+    Case(
+        "GET", "/visits", needs(P.audit_read), lambda w, s, r: {"url": url("/visits")}, scoped=False
+    ),
+    Case(
+        "GET",
+        "/visits/{visit_id}",
+        needs(P.audit_read),
+        lambda w, s, r: {
+            "url": url(
+                "/visits/{v}",
+                v=_visit(w, s, w.ids["users"][r] if r is Role.auditor else _neutral(w)[0]).id,
+            )
+        },
+    ),
+    Case(
+        "POST",
+        "/visits/{visit_id}/audit",
+        needs(P.audit_submit),
+        lambda w, s, r: {
+            "url": url("/visits/{v}/audit", v=_visit(w, s, _owner(w, r)).id),
+            "json": f.submission(),
+            "headers": f.idem(),
+        },
+        ok=201,
+    ),
+    Case(
+        "GET", "/audits", needs(P.audit_read), lambda w, s, r: {"url": url("/audits")}, scoped=False
+    ),
+    Case(
+        "GET",
+        "/audits/{audit_id}",
+        needs(P.audit_read),
+        lambda w, s, r: {"url": url("/audits/{a}", a=_audit_seen_by(w, s, r).id)},
+    ),
+    Case(
+        "POST",
+        "/audits/{audit_id}/review",
+        needs(P.audit_review),
+        lambda w, s, r: {
+            "url": url("/audits/{a}/review", a=_audit(w, s).id),
+            "json": {"action": "start_review"},
+        },
+    ),
+    Case(
+        "PATCH",
+        "/audits/{audit_id}/answers/{item}",
+        needs(P.audit_review),
+        lambda w, s, r: {
+            "url": url("/audits/{a}/answers/courtesy", a=_audit(w, s).id),
+            "json": {"value": 4, "reason": "seen on camera"},
+        },
+    ),
+    Case(
+        "POST",
+        "/audits/{audit_id}/resubmit",
+        needs(P.audit_submit),
+        lambda w, s, r: {
+            "url": url("/audits/{a}/resubmit", a=_returned_audit(w, s, r).id),
+            "json": f.submission(),
+            "headers": f.idem(),
+        },
+    ),
+    Case(
+        "GET",
+        "/audits/{audit_id}/report",
+        needs(P.audit_read),
+        lambda w, s, r: {"url": url("/audits/{a}/report", a=_audit_seen_by(w, s, r).id)},
+    ),
+    Case(
+        "GET",
+        "/audits/{audit_id}/report.pdf",
+        needs(P.audit_read),
+        lambda w, s, r: {"url": url("/audits/{a}/report.pdf", a=_audit_seen_by(w, s, r).id)},
+    ),
+    Case(
+        "GET",
+        "/corrective-actions",
+        needs(P.action_read),
+        lambda w, s, r: {"url": url("/corrective-actions")},
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/corrective-actions/{action_id}",
+        needs(P.action_read),
+        lambda w, s, r: {"url": url("/corrective-actions/{a}", a=_action(w, s).id)},
+    ),
+    Case(
+        "POST",
+        "/corrective-actions/{action_id}/fix",
+        needs(P.action_fix),
+        lambda w, s, r: {
+            "url": url("/corrective-actions/{a}/fix", a=_action(w, s).id),
+            "json": {"note": "fixed it", "evidence_ids": [w.ids[s]["evidence"]]},
+        },
+    ),
+    Case(
+        "POST",
+        "/corrective-actions/{action_id}/verify",
+        needs(P.action_verify),
+        lambda w, s, r: {
+            "url": url("/corrective-actions/{a}/verify", a=_action(w, s, ActionStatus.fixed).id),
+            "json": {"accept": True},
+        },
+    ),
+]
 
 
 CASES: list[Case] = [
@@ -750,6 +1066,7 @@ CASES: list[Case] = [
         lambda w, s, r: {"url": url("/auth/me")},
         scoped=False,
     ),
+    *AUDIT_CASES,
 ]
 
 # Routes outside the matrix, and why (each is covered by its own tests).
@@ -823,8 +1140,9 @@ def test_route_by_role_and_scope(case: Case, world: World):
         for side in sides:
             want = expected(case, role, side)
             kwargs = case.build(world, side, role)
+            extra = kwargs.pop("headers", {})  # e.g. an Idempotency-Key
             world.db.rollback()  # see the API's commits
-            resp = world.client.request(case.method, headers=world.headers[role], **kwargs)
+            resp = world.client.request(case.method, headers=world.headers[role] | extra, **kwargs)
             if resp.status_code != want:
                 failures.append(
                     f"{role.value:<10} {side:<3} want {want} got "

@@ -98,3 +98,63 @@ def test_the_cashier_keeps_one_id_on_real_footage():
     cap.release()
     assert len(cashier_ids) >= 17  # seen in (nearly) every analysed frame
     assert len(set(cashier_ids)) == 1 and cashier_ids[0] >= 1
+
+
+# ---------------------------------------------------------------------------- at 2 fps
+
+
+def walker(step: int, width: float = 30.0, speed: float = 24.0) -> list[float]:
+    """A small person walking right by ``speed`` px per analysed frame (0.8 box width)."""
+    x = 50 + speed * step
+    return [x, 100, x + width, 160]
+
+
+def test_a_person_walking_their_own_width_per_frame_keeps_one_id():
+    """At 2 fps plain IoU barely overlaps (0.11 here); buffered boxes keep the track."""
+    tracker = PersonTracker(fps=2.0)
+    ids = [
+        int(tracker.update(Detections(xyxy=[walker(s)], conf=[0.6])).track_id[0]) for s in range(10)
+    ]
+    assert ids == [1] * 10
+    plain = PersonTracker(fps=2.0, settings=TrackerSettings(buffer_per_s=0.0))
+    plain_ids = {
+        int(plain.update(Detections(xyxy=[walker(s)], conf=[0.6])).track_id[0]) for s in range(10)
+    }
+    assert len(plain_ids) > 1  # what the buffer fixes
+
+
+def test_a_weak_box_continues_a_tracked_person_and_a_lone_one_is_not_reported():
+    tracker = PersonTracker(fps=2.0)
+    assert tracker.min_conf == TrackerSettings().track_low_thresh
+    tracker.update(Detections(xyxy=[walker(0)], conf=[0.6]))  # seen once: confirmed at once
+    out = tracker.update(Detections(xyxy=[walker(1), [400, 300, 430, 360]], conf=[0.15, 0.15]))
+    assert out.track_id.tolist() == [1, -1]
+    assert tracker.confirmed(out).tolist() == [True, False]
+    strong = Detections(xyxy=[[500, 50, 530, 110]], conf=[0.3], track_id=[-1])
+    assert tracker.confirmed(strong).tolist() == [True]
+    # ByteTrack's own rule (confirm on the second match) would have dropped the new track.
+    strict = PersonTracker(fps=2.0, settings=TrackerSettings(confirm_at_once=False))
+    strict.update(Detections(xyxy=[[10, 10, 40, 70]], conf=[0.6]))  # frame 1 is special
+    strict.update(Detections(xyxy=[walker(0)], conf=[0.6]))
+    assert strict.update(Detections(xyxy=[walker(1)], conf=[0.15])).track_id.tolist() == [-1]
+
+
+def test_missing_persons_are_predicted_for_a_while_and_never_twice():
+    tracker = PersonTracker(fps=2.0)
+    for s in range(4):
+        tracker.update(Detections(xyxy=[walker(s)], conf=[0.6]))
+    assert len(tracker.missing(1.25)) == 0  # seen on the last frame
+    tracker.update(Detections())  # missed once
+    gone = tracker.missing(1.25)
+    assert gone.track_id.tolist() == [1]
+    centre = (gone.xyxy[0, 0] + gone.xyxy[0, 2]) / 2
+    assert abs(centre - (walker(4)[0] + 15)) < 12  # predicted about where they walked to
+    assert gone.xyxy[0, 2] - gone.xyxy[0, 0] == pytest.approx(30, abs=3)  # not the buffered box
+    # Someone seen now where the missing person should be: the same person, not counted twice.
+    assert len(tracker.missing(1.25, seen=Detections(xyxy=[walker(4)], conf=[0.9]))) == 0
+    far = Detections(xyxy=[[500, 300, 530, 360]], conf=[0.9])
+    assert tracker.missing(1.25, seen=far).track_id.tolist() == [1]
+    tracker.update(Detections())  # missed twice: 1.0 s
+    assert tracker.missing(1.25).track_id.tolist() == [1]
+    tracker.update(Detections())  # 1.5 s
+    assert len(tracker.missing(1.25)) == 0

@@ -1,0 +1,1 @@
+"""Checklist definitions, answer validation, scoring and import/export (the pure core)."""

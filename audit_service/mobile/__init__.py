@@ -1,0 +1,1 @@
+"""The mystery shopper's phone app: static files served at ``/m/`` (see ``router.py``)."""

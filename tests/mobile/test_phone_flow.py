@@ -1,0 +1,541 @@
+"""The phone app in a real (headless) Chromium against the real app on a live server.
+
+1. an auditor signs in, opens an assigned visit, fills every item type, attaches a photo;
+2. goes offline and submits: the submission is queued, visibly;
+3. reloads while offline: the app shell comes from the service worker, the queue is still there;
+4. goes online: the audit arrives exactly once, scored by the server as the scoring engine says.
+And: a response lost after the server handled the submission; the retry makes no second audit.
+Screenshots go to tests/artifacts/mobile/.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from audit_service.models import Role
+from tests import factories as f
+from tests.mobile.browser import PHONE, artifact, clean_artifacts, small_jpeg
+
+LOCATION = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 25}
+
+
+def _t(zh: str, en: str) -> dict[str, str]:
+    return {"zh": zh, "en": en}
+
+
+# Every item type of docs/audits-api.md, with show_if, N/A, roles, a critical item.
+DEFINITION: dict[str, Any] = {
+    "name": _t("网点柜面暗访", "Outlet counter visit (mystery shopper)"),
+    "description": _t("手机端测试", "Phone app test"),
+    "critical_rule": "fail",
+    "critical_cap": 60,
+    "pass_score": 80,
+    "action_below": 0.5,
+    "action_due_days": 7,
+    "sections": [
+        {
+            "name": "reception",
+            "label": _t("接待", "Reception"),
+            "weight": 1,
+            "items": [
+                {
+                    "name": "greeted",
+                    "type": "yes_no",
+                    "label": _t("是否主动问候", "Greeted on arrival"),
+                    "help": _t("进门 10 秒内", "Within 10 s of entering"),
+                    "required": True,
+                    "weight": 2,
+                    "role": "lobby_manager",
+                    "standard": "SV-RECEPTION-01",
+                },
+                {
+                    "name": "greet_style",
+                    "type": "single_choice",
+                    "label": _t("问候方式", "Greeting style"),
+                    "required": True,
+                    "choices": [
+                        {"name": "warm", "label": _t("热情", "Warm"), "points": 2},
+                        {"name": "neutral", "label": _t("一般", "Neutral"), "points": 1},
+                        {"name": "cold", "label": _t("冷淡", "Cold"), "points": 0},
+                    ],
+                    "show_if": {"item": "greeted", "equals": True},
+                },
+                {
+                    "name": "why_not",
+                    "type": "text",
+                    "label": _t("未问候的情况", "What happened instead"),
+                    "required": True,
+                    "show_if": {"item": "greeted", "equals": False},
+                },
+                {
+                    "name": "wait",
+                    "type": "duration",
+                    "label": _t("等候时间", "Time waited"),
+                    "required": True,
+                    "max_s": 3600,
+                    "target_s": 300,
+                },
+                {
+                    "name": "arrival",
+                    "type": "time_of_day",
+                    "label": _t("到达时间", "Arrival time"),
+                    "required": True,
+                },
+            ],
+        },
+        {
+            "name": "counter",
+            "label": _t("柜面服务", "At the counter"),
+            "weight": 2,
+            "items": [
+                {
+                    "name": "courtesy",
+                    "type": "scale",
+                    "label": _t("礼貌程度", "Courtesy"),
+                    "required": True,
+                    "scale_min": 1,
+                    "scale_max": 5,
+                    "role": "counter_clerk",
+                },
+                {
+                    "name": "explained",
+                    "type": "multi_choice",
+                    "label": _t("讲解了哪些内容", "What was explained"),
+                    "required": True,
+                    "choices": [
+                        {"name": "fees", "label": _t("费用", "Fees"), "points": 1},
+                        {"name": "risks", "label": _t("风险", "Risks"), "points": 2},
+                        {"name": "cooling_off", "label": _t("冷静期", "Cooling-off"), "points": 1},
+                    ],
+                },
+                {
+                    "name": "queue_len",
+                    "type": "number",
+                    "label": _t("排队人数", "People in the queue"),
+                    "required": True,
+                    "min": 0,
+                    "max": 100,
+                    "pass_min": 0,
+                    "pass_max": 5,
+                },
+                {
+                    "name": "exemptions",
+                    "type": "yes_no",
+                    "label": _t("是否告知免责条款", "Exemptions explained"),
+                    "required": True,
+                    "critical": True,
+                    "role": "counter_clerk",
+                    "standard": "SV-COUNTER-07",
+                },
+                {
+                    "name": "vip_help",
+                    "type": "yes_no",
+                    "label": _t("协助贵宾客户", "Helped a VIP customer"),
+                    "required": True,
+                    "allow_na": True,
+                },
+            ],
+        },
+        {
+            "name": "environment",
+            "label": _t("环境", "Environment"),
+            "weight": 1,
+            "items": [
+                {
+                    "name": "docs_photo",
+                    "type": "photo",
+                    "label": _t("宣传资料照片", "Photo of the leaflet rack"),
+                    "required": True,
+                    "min_photos": 1,
+                    "max_photos": 3,
+                },
+                {
+                    "name": "notes",
+                    "type": "text",
+                    "label": _t("其他备注", "Other notes"),
+                    "required": False,
+                    "max_length": 500,
+                },
+            ],
+        },
+    ],
+}
+
+# What the test fills in (and so what the server must have stored).
+EXPECTED_ANSWERS: dict[str, dict[str, Any]] = {
+    "greeted": {"value": True, "badge": "SH-0107"},
+    "greet_style": {"value": "warm"},
+    "wait": {"value": 135},
+    "arrival": {"value": "10:05"},
+    "courtesy": {"value": 4},
+    "explained": {"value": ["fees", "risks"]},
+    "queue_len": {"value": 3},
+    "exemptions": {"value": True, "comment": "mentioned at once", "badge": "C-2231"},
+    "vip_help": {"na": True},
+    "notes": {"value": "Clean and quiet."},
+}
+
+
+# ---------------------------------------------------------------- the world, through the API
+
+
+def _api(base: str, token: str | None = None) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=base + "/api/v1", headers=headers, timeout=30)
+
+
+def _token(base: str, username: str) -> str:
+    with _api(base) as c:
+        resp = c.post("/auth/token", data={"username": username, "password": f.PASSWORD})
+        assert resp.status_code == 200, resp.text
+        return resp.json()["access_token"]
+
+
+def build_world(app: Any, base: str, visits: int = 1) -> dict[str, Any]:
+    """An outlet, an admin, an auditor scoped to the outlet; a published checklist; visits."""
+    session = app.state.sessionmaker()
+    try:
+        region = f.region(session)
+        outlet = f.outlet(session, region, "SH01")
+        f.user(session, "boss", Role.admin)
+        auditor = f.user(session, "shopper", Role.auditor, outlets=[outlet])
+        session.commit()
+        ids = {"outlet_id": outlet.id, "auditor_id": auditor.id}
+    finally:
+        session.close()
+    admin = _token(base, "boss")
+    with _api(base, admin) as c:
+        resp = c.post(
+            "/checklists",
+            json={"code": "counter-visit", "name": DEFINITION["name"], "definition": DEFINITION},
+        )
+        assert resp.status_code == 201, resp.text
+        template = resp.json()
+        version_id = _first_version_id(template)
+        resp = c.post(f"/checklist-versions/{version_id}/publish")
+        assert resp.status_code == 200, resp.text
+        now = datetime.now(UTC)
+        visit_ids = []
+        for n in range(visits):
+            resp = c.post(
+                "/visits",
+                json={
+                    "outlet_id": ids["outlet_id"],
+                    "version_id": version_id,
+                    "auditor_id": ids["auditor_id"],
+                    "window_start": (now - timedelta(hours=1) + timedelta(minutes=n)).isoformat(),
+                    "window_end": (now + timedelta(hours=3)).isoformat(),
+                    "notes": "phone app test",
+                },
+            )
+            assert resp.status_code == 201, resp.text
+            visit_ids.append(resp.json()["id"])
+    return {**ids, "admin_token": admin, "version_id": version_id, "visit_ids": visit_ids}
+
+
+def _first_version_id(template: dict[str, Any]) -> int:
+    if "versions" in template and template["versions"]:
+        return int(template["versions"][0]["id"])
+    for key in ("version_id", "latest_version_id"):
+        if key in template:
+            return int(template[key])
+    if "version" in template:
+        return int(template["version"]["id"])
+    raise AssertionError(f"no version id in the POST /checklists response: {template}")
+
+
+def audits_for(base: str, token: str) -> list[dict[str, Any]]:
+    with _api(base, token) as c:
+        resp = c.get("/audits")
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        return body if isinstance(body, list) else body["items"]
+
+
+def audit(base: str, token: str, audit_id: int) -> dict[str, Any]:
+    with _api(base, token) as c:
+        resp = c.get(f"/audits/{audit_id}")
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+
+# ---------------------------------------------------------------- driving the phone
+
+
+def new_phone(browser: Any, **kw: Any) -> Any:
+    context = browser.new_context(
+        **PHONE,
+        locale="en-US",
+        timezone_id="Asia/Shanghai",
+        geolocation=LOCATION,
+        permissions=["geolocation"],
+        **kw,
+    )
+    context.set_default_timeout(15000)
+    return context
+
+
+def sign_in(page: Any, base: str, username: str = "shopper") -> None:
+    page.goto(base + "/m/")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(f.PASSWORD)
+    page.locator("#login-btn").click()
+    page.locator("#visit-list").wait_for()
+
+
+def wait_for_service_worker(page: Any) -> None:
+    page.wait_for_function(
+        "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20000
+    )
+
+
+def item(page: Any, name: str) -> Any:
+    return page.locator(f'[data-item="{name}"]')
+
+
+def choose(page: Any, name: str, label: str) -> None:
+    item(page, name).locator("label.choice").filter(
+        has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
+    ).click()
+
+
+def no_horizontal_scroll(page: Any) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def fill_visit(page: Any, photo: Path, shots: str | None = None) -> None:
+    """Fill every item of DEFINITION as EXPECTED_ANSWERS says (the visit form is open)."""
+
+    def shot(name: str) -> None:
+        if shots:
+            page.screenshot(path=artifact(f"{shots}-{name}.png"), full_page=True)
+
+    progress = page.locator("#progress-text")
+    # Section 1: show_if both ways, the stopwatch, a badge, a time of day.
+    assert page.locator("#section-of").inner_text() == "Section 1 of 3"
+    assert item(page, "greet_style").is_hidden() and item(page, "why_not").is_hidden()
+    choose(page, "greeted", "No")
+    assert item(page, "why_not").is_visible() and item(page, "greet_style").is_hidden()
+    item(page, "why_not").locator("textarea").first.fill("Nobody looked up.")
+    choose(page, "greeted", "Yes")  # hides and clears why_not
+    assert item(page, "why_not").is_hidden() and item(page, "greet_style").is_visible()
+    item(page, "greeted").locator(".input-badge").fill("SH-0107")
+    choose(page, "greet_style", "Warm")
+    wait = item(page, "wait")
+    wait.locator(".sw-start").click()
+    page.wait_for_timeout(1300)
+    wait.locator(".sw-stop").click()
+    assert re.fullmatch(r"0:0[1-3]", wait.locator(".input-duration").input_value())
+    wait.locator(".input-duration").fill("2:15")
+    wait.locator(".input-duration").blur()
+    item(page, "arrival").locator("input[type=time]").fill("10:05")
+    assert progress.get_attribute("data-answered") == "4"
+    shot("1-section-reception")
+    page.locator("#next-btn").click()
+
+    # Section 2: scale, multi choice, number (range check), critical yes/no, N/A.
+    assert page.locator("#section-of").inner_text() == "Section 2 of 3"
+    choose(page, "courtesy", "4")
+    choose(page, "explained", "Fees")
+    choose(page, "explained", "Risks")
+    number = item(page, "queue_len").locator("input")
+    number.fill("300")
+    number.blur()
+    assert "at most 100" in item(page, "queue_len").locator(".err").inner_text()
+    number.fill("3")
+    number.blur()
+    assert item(page, "queue_len").locator(".err").inner_text() == ""
+    choose(page, "exemptions", "Yes")
+    item(page, "exemptions").locator(".input-badge").fill("C-2231")
+    item(page, "exemptions").locator("summary").click()
+    item(page, "exemptions").locator(".comment-input").fill("mentioned at once")
+    item(page, "vip_help").locator("label.na-toggle").click()
+    assert item(page, "vip_help").locator("fieldset.controls").is_disabled()
+    shot("2-section-counter")
+    page.locator("#next-btn").click()
+
+    # Section 3: try to submit without the required photo first.
+    assert page.locator("#section-of").inner_text() == "Section 3 of 3"
+    item(page, "notes").locator("textarea").first.fill("Clean and quiet.")
+    page.locator("#next-btn").click()  # "Finish": the review page
+    page.locator("#submit-btn").click()
+    assert "Fix the marked items" in page.locator("#submit-msg").inner_text()
+    assert page.locator('#missing li[data-item="docs_photo"]').count() == 1
+    page.locator('#missing li[data-item="docs_photo"] a').click()
+    assert "at least 1 photo" in item(page, "docs_photo").locator(".err").inner_text()
+    item(page, "docs_photo").locator("input[type=file]").set_input_files(str(photo))
+    item(page, "docs_photo").locator(".thumb img[src^='blob:']").wait_for()
+    assert item(page, "docs_photo").locator(".err").inner_text() == ""
+    assert progress.get_attribute("data-answered") == progress.get_attribute("data-required")
+    shot("3-section-environment")
+    page.locator("#next-btn").click()
+    assert "All required items are answered" in page.locator("#missing").inner_text()
+
+
+def consent_to_location(page: Any) -> None:
+    page.locator("label[for=location-consent]").click()
+    page.wait_for_function(
+        "document.querySelector('#location-status').textContent.includes('Location recorded')"
+    )
+
+
+def stored_photo_is_downscaled(page: Any) -> dict[str, Any]:
+    return page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const req = indexedDB.open("auditlens-m");
+            req.onsuccess = () => {
+              const all = req.result.transaction("photos").objectStore("photos").getAll();
+              all.onsuccess = () => resolve(all.result.map((p) => ({
+                type: p.blob.type, size: p.blob.size, width: p.width, height: p.height})));
+              all.onerror = () => reject(all.error);
+            };
+            req.onerror = () => reject(req.error);
+        })"""
+    )
+
+
+def check_answers(stored: dict[str, Any]) -> None:
+    for name, expected in EXPECTED_ANSWERS.items():
+        got = stored[name]
+        for key, value in expected.items():
+            assert got.get(key) == value, (name, key, got)
+    assert "why_not" not in stored or not stored["why_not"].get("value"), "hidden: cleared"
+    assert len(stored["docs_photo"]["photos"]) == 1
+
+
+def expected_score(definition: dict[str, Any], answers: dict[str, Any]) -> Any:
+    """The scoring engine's result for these answers (imported from the audits package)."""
+    from audit_service.audits import scoring  # type: ignore[import-not-found]
+
+    return scoring.score(definition, answers)
+
+
+# ---------------------------------------------------------------- the tests
+
+
+@pytest.mark.slow
+def test_offline_submission_is_queued_survives_reload_and_arrives_once(
+    chromium, live_app, live_server, tmp_path
+):
+    clean_artifacts("flow-")
+    base = live_server.url
+    world = build_world(live_app, base)
+    photo = tmp_path / "rack.jpg"
+    photo.write_bytes(small_jpeg(2400, 1800))  # larger than 1600 px: the phone downscales it
+
+    context = new_phone(chromium)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        # 1. sign in, open the visit, fill in everything
+        sign_in(page, base)
+        wait_for_service_worker(page)
+        page.screenshot(path=artifact("flow-0-visits.png"), full_page=True)
+        page.locator(f'[data-visit="{world["visit_ids"][0]}"] a').click()
+        fill_visit(page, photo, shots="flow")
+        consent_to_location(page)
+        [stored] = stored_photo_is_downscaled(page)
+        assert stored["type"] == "image/jpeg" and max(stored["width"], stored["height"]) == 1600
+        page.screenshot(path=artifact("flow-4-review.png"), full_page=True)
+
+        # 2. offline: submit, and it is queued, visibly
+        context.set_offline(True)
+        page.locator("#submit-btn").click()
+        status = page.locator("#queue-status")
+        status.wait_for()
+        assert "1 submission waiting for connection" in status.inner_text()
+        assert page.locator(f'[data-visit="{world["visit_ids"][0]}"]').inner_text().count(
+            "Queued"
+        )
+        page.screenshot(path=artifact("flow-5-queued-offline.png"), full_page=True)
+        assert audits_for(base, world["admin_token"]) == []
+
+        # 3. reload while offline: the shell comes from the service worker, the queue stays
+        page.reload()
+        page.wait_for_function("document.documentElement.dataset.app === 'ready'")
+        assert page.evaluate("navigator.serviceWorker.controller !== null")
+        assert "1 submission waiting for connection" in status.inner_text()
+        assert page.locator("#offline-note").is_visible()
+        page.screenshot(path=artifact("flow-6-reloaded-offline.png"), full_page=True)
+
+        # 360 px wide (a small phone): readable, no horizontal scroll, also in Chinese
+        page.set_viewport_size({"width": 360, "height": 740})
+        assert no_horizontal_scroll(page)
+        page.locator("#lang-btn").click()
+        assert "份提交已排队" in status.inner_text()
+        assert no_horizontal_scroll(page)
+        page.screenshot(path=artifact("flow-7-360px-zh.png"), full_page=True)
+        page.locator("#lang-btn").click()
+        page.set_viewport_size(PHONE["viewport"])
+
+        # 4. online again: sent once, scored by the server
+        context.set_offline(False)
+        page.wait_for_function(
+            "document.querySelector('#queue-status').dataset.pending === '0'", timeout=30000
+        )
+        page.screenshot(path=artifact("flow-8-sent.png"), full_page=True)
+        audits = audits_for(base, world["admin_token"])
+        assert len(audits) == 1
+        full = audit(base, world["admin_token"], audits[0]["id"])
+        check_answers(full["answers"])
+        expected = expected_score(DEFINITION, full["answers"])
+        got = expected.score if hasattr(expected, "score") else expected["score"]
+        assert full["score"] == pytest.approx(got)
+        assert errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.slow
+def test_a_lost_response_is_retried_with_the_same_key_and_makes_one_audit(
+    chromium, live_app, live_server, tmp_path
+):
+    clean_artifacts("retry-")
+    base = live_server.url
+    world = build_world(live_app, base)
+    photo = tmp_path / "rack.jpg"
+    photo.write_bytes(small_jpeg())
+    context = new_phone(chromium)
+    page = context.new_page()
+    posts: list[dict[str, Any]] = []
+
+    def drop_first_response(route: Any) -> None:
+        request = route.request
+        posts.append(
+            {"key": request.headers.get("idempotency-key"), "body": request.post_data_json}
+        )
+        if len(posts) == 1:
+            response = route.fetch()  # the server handles it ...
+            posts[-1]["status"] = response.status
+            route.abort("connectionreset")  # ... and the phone never hears back
+        else:
+            route.continue_()
+
+    try:
+        sign_in(page, base)
+        page.route("**/api/v1/visits/*/audit", drop_first_response)
+        page.locator(f'[data-visit="{world["visit_ids"][0]}"] a').click()
+        fill_visit(page, photo)
+        page.locator("#submit-btn").click()
+        page.wait_for_function(
+            "document.querySelector('#queue-status').dataset.pending === '0'", timeout=60000
+        )
+        page.screenshot(path=artifact("retry-done.png"), full_page=True)
+        assert len(posts) == 2, posts
+        assert posts[0]["status"] == 201
+        assert posts[0]["key"] == posts[1]["key"]
+        assert posts[0]["body"] == posts[1]["body"]
+        audits = audits_for(base, world["admin_token"])
+        assert len(audits) == 1
+        text = page.locator(f'[data-visit="{world["visit_ids"][0]}"]').inner_text()
+        assert "Sent" in text or "Submitted" in text
+    finally:
+        context.close()
+
