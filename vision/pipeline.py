@@ -153,7 +153,7 @@ class CameraPipeline:
             zones[zone_id] = {"count": present, "state": machine.state}
             result.states.append(ZoneState(cam, zone_id, machine.state, machine.since, present, t))
         # Persons the detector missed on this frame but the tracker still expects in view.
-        missing = self.tracker.missing(self.grace_s, seen=dets)
+        missing = self.tracker.missing(self.grace_s, seen=dets) if self.queues else Detections()
         for zone_id, monitor in self.queues.items():
             members = self.geometry[zone_id].members(dets)
             # Counted (a miss is not a departure) but not "seen": their dwell is not extended.

@@ -24,13 +24,26 @@ from audit_service.config import ServiceSettings
 from audit_service.core import migrate
 from audit_service.core.clock import system_clock
 from audit_service.core.db import make_engine, make_sessionmaker, session_scope
+from audit_service.demo.audits import seed_audits
 from audit_service.demo.seed import (
     DemoCredentials,
     demo_worker_token,
     sample_camera_code,
     seed_demo,
 )
-from audit_service.models import Camera, Counter, Outlet, Region, Shift, Staff
+from audit_service.evidence.store import make_store
+from audit_service.models import (
+    Audit,
+    Camera,
+    ChecklistTemplate,
+    CorrectiveAction,
+    Counter,
+    Outlet,
+    Region,
+    Shift,
+    Staff,
+    Visit,
+)
 
 RULE = "=" * 88
 
@@ -133,6 +146,7 @@ def run_demo(
             credentials = seed_demo(
                 session, now=system_clock(), secret_key=settings.secret_key.get_secret_value()
             )
+            seed_audits(session, make_store(settings), now=system_clock())
             counts = _counts(session)
             worker_token = demo_worker_token(session, now=system_clock()) if serve else None
     finally:
@@ -174,6 +188,10 @@ def _counts(session: Session) -> dict[str, int]:
         "cameras": Camera,
         "staff": Staff,
         "shifts": Shift,
+        "checklists": ChecklistTemplate,
+        "visits": Visit,
+        "audits": Audit,
+        "corrective actions": CorrectiveAction,
     }
     return {
         name: int(session.scalar(select(func.count()).select_from(model)) or 0)

@@ -351,7 +351,9 @@ def test_run_demo_migrates_seeds_and_prints_the_banner(tmp_path, capsys, monkeyp
     assert str(tmp_path / "demo.db") in out
     assert str(tmp_path / "evidence") in out
     assert "2 regions, 6 outlets" in out
+    assert "2 checklists, 9 visits, 6 audits, 3 corrective actions" in out
     assert "seeded just now" in out
+    _check_demo_audits(settings)
     for login in DEMO_LOGINS:
         row = [line.split() for line in out.splitlines() if line.split()[:1] == [login.username]]
         assert row and row[0][1:3] == [login.password, login.role.value], out
@@ -365,6 +367,33 @@ def test_run_demo_migrates_seeds_and_prints_the_banner(tmp_path, capsys, monkeyp
     # --port wins over the setting.
     assert run_demo(_demo_settings(tmp_path), port=9001, serve=False) == 0
     assert "http://127.0.0.1:9001" in capsys.readouterr().out
+
+
+def _check_demo_audits(settings: ServiceSettings) -> None:
+    """The seeded audits were scored by the service and sit at every stage of review."""
+    from audit_service.core.db import make_engine, make_sessionmaker
+    from audit_service.models import ActionStatus, Audit, CorrectiveAction, Visit, VisitStatus
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            audits = session.scalars(select(Audit).order_by(Audit.id)).all()
+            assert {a.status.value for a in audits} == {"approved", "returned", "submitted"}
+            failed = [a for a in audits if a.critical_failed]
+            assert len(failed) == 1 and failed[0].score == 0 and failed[0].passed is False
+            assert all(a.breakdown["items"] for a in audits)  # the stored breakdown
+            photos = [
+                p for a in audits for ans in a.answers.values() for p in ans.get("photos", [])
+            ]
+            assert len(photos) == len(audits)  # one photo item per ready template
+            actions = session.scalars(select(CorrectiveAction)).all()
+            assert {a.status for a in actions} == {ActionStatus.open, ActionStatus.fixed}
+            waiting = session.scalars(
+                select(Visit).where(Visit.status == VisitStatus.assigned)
+            ).all()
+            assert len(waiting) == 3 and {v.auditor.username for v in waiting} == {"auditor"}
+    finally:
+        engine.dispose()
 
 
 def test_run_demo_refuses_production(tmp_path, capsys):

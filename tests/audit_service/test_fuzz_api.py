@@ -35,9 +35,19 @@ def fuzz_world(app, client, db):
     outlet = f.outlet(db, region)
     f.counter(db, outlet)
     f.staff(db, outlet)
-    f.user(db, "fuzz-admin", f.Role.admin)
+    admin = f.user(db, "fuzz-admin", f.Role.admin)
+    # Id 1 of the audit objects exists, so the fuzzer reaches past the 404s.
+    version = f.checklist_version(db)
+    f.checklist_version(db, published=False)
+    visit = f.visit(db, outlet, version, admin)
+    f.visit(db, outlet, version, admin)
     db.commit()
-    return {"headers": f.login(client, "fuzz-admin")}
+    headers = f.login(client, "fuzz-admin")
+    resp = client.post(
+        f"/api/v1/visits/{visit.id}/audit", json=f.submission(), headers=headers | f.idem()
+    )
+    assert resp.status_code == 201, resp.text
+    return {"headers": headers}
 
 
 # These end the admin's own session or password; fuzzing them would log the fuzzer out.

@@ -10,6 +10,7 @@ Screenshots go to tests/artifacts/mobile/.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -213,7 +214,7 @@ def build_world(app: Any, base: str, visits: int = 1) -> dict[str, Any]:
     with _api(base, admin) as c:
         resp = c.post(
             "/checklists",
-            json={"code": "counter-visit", "name": DEFINITION["name"], "definition": DEFINITION},
+            json={"code": "counter-visit", "definition": DEFINITION},
         )
         assert resp.status_code == 201, resp.text
         template = resp.json()
@@ -291,7 +292,8 @@ def sign_in(page: Any, base: str, username: str = "shopper") -> None:
 
 def wait_for_service_worker(page: Any) -> None:
     page.wait_for_function(
-        "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=20000
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=20000,
     )
 
 
@@ -356,7 +358,7 @@ def fill_visit(page: Any, photo: Path, shots: str | None = None) -> None:
     item(page, "exemptions").locator("summary").click()
     item(page, "exemptions").locator(".comment-input").fill("mentioned at once")
     item(page, "vip_help").locator("label.na-toggle").click()
-    assert item(page, "vip_help").locator("fieldset.controls").is_disabled()
+    assert item(page, "vip_help").locator("input[type=radio]").first.is_disabled()
     shot("2-section-counter")
     page.locator("#next-btn").click()
 
@@ -381,7 +383,8 @@ def fill_visit(page: Any, photo: Path, shots: str | None = None) -> None:
 def consent_to_location(page: Any) -> None:
     page.locator("label[for=location-consent]").click()
     page.wait_for_function(
-        "document.querySelector('#location-status').textContent.includes('Location recorded')"
+        "() => document.querySelector('#location-status').textContent"
+        ".includes('Location recorded')"
     )
 
 
@@ -400,6 +403,11 @@ def stored_photo_is_downscaled(page: Any) -> dict[str, Any]:
     )
 
 
+def stored_answers(audit_body: dict[str, Any]) -> dict[str, Any]:
+    """{item: answer} from an AuditRead (answers live in its ``items``)."""
+    return {row["item"]: row["answer"] for row in audit_body["items"] if row["answer"]}
+
+
 def check_answers(stored: dict[str, Any]) -> None:
     for name, expected in EXPECTED_ANSWERS.items():
         got = stored[name]
@@ -410,10 +418,15 @@ def check_answers(stored: dict[str, Any]) -> None:
 
 
 def expected_score(definition: dict[str, Any], answers: dict[str, Any]) -> Any:
-    """The scoring engine's result for these answers (imported from the audits package)."""
-    from audit_service.audits import scoring  # type: ignore[import-not-found]
+    """What the scoring engine makes of these answers (validated and normalised first)."""
+    from audit_service.checklists.definition import ChecklistDefinition
+    from audit_service.checklists.scoring import score_audit
+    from audit_service.checklists.validation import validate_answers
 
-    return scoring.score(definition, answers)
+    defn = ChecklistDefinition.model_validate(definition)
+    normalised, problems = validate_answers(defn, answers)
+    assert problems == []
+    return score_audit(defn, normalised)
 
 
 # ---------------------------------------------------------------- the tests
@@ -459,7 +472,7 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
 
         # 3. reload while offline: the shell comes from the service worker, the queue stays
         page.reload()
-        page.wait_for_function("document.documentElement.dataset.app === 'ready'")
+        page.wait_for_function("() => document.documentElement.dataset.app === 'ready'")
         assert page.evaluate("navigator.serviceWorker.controller !== null")
         assert "1 submission waiting for connection" in status.inner_text()
         assert page.locator("#offline-note").is_visible()
@@ -478,16 +491,19 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
         # 4. online again: sent once, scored by the server
         context.set_offline(False)
         page.wait_for_function(
-            "document.querySelector('#queue-status').dataset.pending === '0'", timeout=30000
+            "() => document.querySelector('#queue-status').dataset.pending === '0'", timeout=30000
         )
         page.screenshot(path=artifact("flow-8-sent.png"), full_page=True)
         audits = audits_for(base, world["admin_token"])
         assert len(audits) == 1
         full = audit(base, world["admin_token"], audits[0]["id"])
-        check_answers(full["answers"])
-        expected = expected_score(DEFINITION, full["answers"])
-        got = expected.score if hasattr(expected, "score") else expected["score"]
-        assert full["score"] == pytest.approx(got)
+        answers = stored_answers(full)
+        check_answers(answers)
+        assert full["location"] == {"lat": 31.2304, "lon": 121.4737, "accuracy_m": 25.0}
+        expected = expected_score(DEFINITION, answers)
+        assert expected.score is not None and expected.score > 0
+        assert full["score"] == pytest.approx(expected.score)
+        assert full["passed"] == expected.passed
         assert errors == []
     finally:
         context.close()
@@ -525,7 +541,7 @@ def test_a_lost_response_is_retried_with_the_same_key_and_makes_one_audit(
         fill_visit(page, photo)
         page.locator("#submit-btn").click()
         page.wait_for_function(
-            "document.querySelector('#queue-status').dataset.pending === '0'", timeout=60000
+            "() => document.querySelector('#queue-status').dataset.pending === '0'", timeout=60000
         )
         page.screenshot(path=artifact("retry-done.png"), full_page=True)
         assert len(posts) == 2, posts
@@ -539,3 +555,142 @@ def test_a_lost_response_is_retried_with_the_same_key_and_makes_one_audit(
     finally:
         context.close()
 
+
+
+@pytest.mark.slow
+def test_a_dead_session_and_a_server_rejection_lose_no_work(
+    chromium, live_app, live_server, tmp_path
+):
+    """The session dies while a submission is queued: sign-in again, nothing lost. The server
+    then rejects the answers (422): the submission is a draft again, the error is shown next to
+    its item, and after the fix it goes through once, without uploading the photo again."""
+    clean_artifacts("rejected-")
+    base = live_server.url
+    world = build_world(live_app, base, visits=2)
+    photo = tmp_path / "rack.jpg"
+    photo.write_bytes(small_jpeg())
+    context = new_phone(chromium)
+    page = context.new_page()
+    posts: list[int] = []
+
+    def tamper_first_submission(route: Any) -> None:
+        posts.append(1)
+        if len(posts) > 1:
+            route.continue_()
+            return
+        body = route.request.post_data_json
+        body["answers"]["queue_len"]["value"] = 300  # outside the item's 0-100
+        route.continue_(post_data=json.dumps(body))
+
+    try:
+        sign_in(page, base)
+        # A half-filled draft of the second visit, which must survive all of this.
+        page.locator(f'[data-visit="{world["visit_ids"][1]}"] a').click()
+        choose(page, "greeted", "No")
+        item(page, "why_not").locator("textarea").first.fill("Nobody looked up.")
+        page.locator(".back").click()
+        page.locator(f'[data-visit="{world["visit_ids"][0]}"] a').click()
+        fill_visit(page, photo)
+        context.set_offline(True)
+        page.locator("#submit-btn").click()
+        page.locator("#queue-status").wait_for()
+
+        # Both tokens stop working (as after a password reset elsewhere).
+        page.evaluate(
+            """() => localStorage.setItem("al.tokens", JSON.stringify(
+                {access_token: "revoked", refresh_token: "revoked", expires_at: 0}))"""
+        )
+        page.route("**/api/v1/visits/*/audit", tamper_first_submission)
+        context.set_offline(False)
+        page.locator("#login-note").wait_for()
+        assert "drafts and queued submissions are kept" in page.locator("#login-note").inner_text()
+        assert "Sign in to send 1 queued submission" in page.locator("#queue-status").inner_text()
+        page.screenshot(path=artifact("rejected-1-sign-in-again.png"), full_page=True)
+
+        page.locator("#username").fill("shopper")
+        page.locator("#password").fill(f.PASSWORD)
+        page.locator("#login-btn").click()
+        card = page.locator(f'[data-visit="{world["visit_ids"][0]}"]')
+        card.filter(has_text="Draft on this phone").wait_for(timeout=30000)
+        assert posts == [1]
+        assert audits_for(base, world["admin_token"]) == []
+
+        card.locator("a").click()
+        page.locator("#server-errors").wait_for()  # opens where the first complaint is
+        error = item(page, "queue_len").locator(".err")
+        assert "queue_len" in error.inner_text()
+        page.screenshot(path=artifact("rejected-2-server-error-shown.png"), full_page=True)
+        number = item(page, "queue_len").locator("input")
+        number.fill("4")
+        number.blur()
+        assert error.inner_text() == ""
+        page.goto(page.url.split("#")[0] + f"#/visit/{world['visit_ids'][0]}/review")
+        page.locator("#submit-btn").click()
+        page.wait_for_function(
+            "() => document.querySelector('#queue-status').dataset.pending === '0'", timeout=30000
+        )
+        [summary] = audits_for(base, world["admin_token"])
+        answers = stored_answers(audit(base, world["admin_token"], summary["id"]))
+        assert answers["queue_len"]["value"] == 4
+        with _api(base, world["admin_token"]) as c:
+            assert c.get("/evidence").json()["total"] == 1  # uploaded once
+
+        # The other visit's draft is intact.
+        page.locator(f'[data-visit="{world["visit_ids"][1]}"] a').click()
+        assert item(page, "why_not").locator("textarea").first.input_value() == (
+            "Nobody looked up."
+        )
+        page.screenshot(path=artifact("rejected-3-other-draft-intact.png"), full_page=True)
+    finally:
+        context.close()
+
+
+ESTIMATE_CASES: list[dict[str, Any]] = [
+    {k: v for k, v in EXPECTED_ANSWERS.items()},
+    {**EXPECTED_ANSWERS, "exemptions": {"value": False}},  # a failed critical item
+    {**EXPECTED_ANSWERS, "greeted": {"value": False}, "why_not": {"value": "ignored"}},
+    {**EXPECTED_ANSWERS, "courtesy": {"value": 1}, "explained": {"value": ["cooling_off"]}},
+    {**EXPECTED_ANSWERS, "queue_len": {"value": 9}, "wait": {"value": 301}},
+    {"vip_help": {"na": True}, "greet_style": {"value": "neutral"}},  # greeted unanswered
+    {},
+]
+
+
+def test_the_phones_estimate_and_visibility_match_the_scoring_engine(chromium, live_server):
+    """checklist.js (run in the browser) against audit_service.checklists.scoring."""
+    from audit_service.checklists.answers import Answer
+    from audit_service.checklists.definition import ChecklistDefinition
+    from audit_service.checklists.scoring import score_audit
+
+    page = chromium.new_page()
+    try:
+        page.goto(live_server.url + "/m/")
+        for rule in ("fail", "cap"):
+            defn = ChecklistDefinition.model_validate({**DEFINITION, "critical_rule": rule})
+            as_served = defn.model_dump(mode="json", exclude_none=True)
+            results = page.evaluate(
+                """async ([def, cases]) => {
+                    const m = await import("./checklist.js");
+                    return cases.map((answers) => {
+                      const draft = {answers: structuredClone(answers), photos: {}};
+                      const est = m.estimateScore(def, draft);
+                      const {visible} = m.applyVisibility(def, draft);
+                      return {score: est.score, passed: est.passed, visible: [...visible]};
+                    });
+                }""",
+                [as_served, ESTIMATE_CASES],
+            )
+            for answers, got in zip(ESTIMATE_CASES, results, strict=True):
+                engine = score_audit(
+                    defn,
+                    {
+                        k: Answer(value=v.get("value"), na=bool(v.get("na")))
+                        for k, v in answers.items()
+                    },
+                )
+                assert got["score"] == pytest.approx(engine.score), (rule, answers)
+                assert got["passed"] == engine.passed, (rule, answers)
+                hidden = {i.name for i in engine.items if i.hidden}
+                assert set(got["visible"]) == {i.name for i in engine.items} - hidden, answers
+    finally:
+        page.close()

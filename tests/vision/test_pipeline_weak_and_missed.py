@@ -82,15 +82,16 @@ def test_a_person_missed_for_two_frames_still_counts_and_then_leaves():
 
 def test_a_missed_person_predicted_out_of_the_zone_is_not_counted():
     config = dict(CONFIG)
-    config["zones"] = [dict(CONFIG["zones"][0], polygon=[[0, 0], [0.3, 0], [0.3, 1], [0, 1]])]
-    detector = ScriptedDetector([[step(0, 0.6)], [step(1, 0.6)], [step(2, 0.6)], [], []])
+    config["zones"] = [dict(CONFIG["zones"][0], polygon=[[0, 0], [0.42, 0], [0.42, 1], [0, 1]])]
+    script = [[step(i, 0.6)] for i in range(6)] + [[], []]
     pipeline = CameraPipeline(
         parse_camera_config(config),
         (640, 480),
-        detector,
+        ScriptedDetector(script),
         PipelineOptions(motion_gate=False, snapshots=False),
     )
     frame = np.zeros((480, 640, 3), np.uint8)
-    counts = [pipeline.process(frame, i / 2, i).record["zones"]["q"]["count"] for i in range(5)]
-    # The zone ends at x 192: centres 115, 140, 165 are in; the predicted 190 still is, 215 not.
-    assert counts == [1, 1, 1, 1, 0]
+    counts = [pipeline.process(frame, i / 2, i).record["zones"]["q"]["count"] for i in range(8)]
+    # The zone ends at x 269; the person's centre walks 115, 140, ... 240, then is missed:
+    # predicted at ~259 they still count, at ~280 (past the zone's edge) they don't.
+    assert counts == [1] * 6 + [1, 0]

@@ -4,7 +4,8 @@ A state machine over (t, track ids in the zone). Times are seconds on the stream
 not go backwards. Rules:
 
 - **Count.** ``count`` is the number of persons in the zone this frame (``len(track_ids)`` unless
-  ``count`` is given, e.g. to include detections the tracker hasn't confirmed).
+  ``count`` is given, e.g. to include persons the detector missed on this frame whom the tracker
+  still places in the zone; they are counted but not "seen", so their dwell is not extended).
 - **Smoothed.** The median of the last ``smooth_window`` counts (frames, not seconds). A median
   ignores up to ``(smooth_window - 1) // 2`` outlying frames, so a single frame where the
   detector misses everybody (or sees a crowd) doesn't move it; a mean would.

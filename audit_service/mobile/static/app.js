@@ -4,7 +4,7 @@
 
 import * as api from "./api.js";
 import * as db from "./db.js";
-import { VisitForm, newDraft } from "./form.js";
+import { VisitForm, itemOfField, newDraft } from "./form.js";
 import { formatDateTime, lang, setLang, t, tl } from "./i18n.js";
 import * as queue from "./queue.js";
 import { clear, h } from "./util.js";
@@ -14,7 +14,6 @@ const queueBar = document.getElementById("queue-status");
 const toastEl = document.getElementById("toast");
 const netChip = document.getElementById("net-status");
 const langBtn = document.getElementById("lang-btn");
-const signOutBtn = document.getElementById("signout-btn");
 
 let currentForm = null;
 let returnTo = null;
@@ -22,6 +21,27 @@ let visitsFetchedAt = 0;
 let refreshing = null;
 let lastError = null;
 let queueTicker = null;
+let screen = null; // what the view shows: login, visits, outbox, visit, error
+
+/** The screen a hash asks for: "visits", "outbox" or "visit:<id>". */
+function routeOf(hash) {
+  const m = /^#\/visit\/(\d+)/.exec(hash || "");
+  if (m) return `visit:${Number(m[1])}`;
+  return hash === "#/outbox" ? "outbox" : "visits";
+}
+
+/**
+ * Show ``node`` as screen ``name``. Async renders pass ``route``: if the user has moved on
+ * (or the session ended) while they were reading the database, they don't paint over it.
+ */
+function mount(name, node, route = null) {
+  if (route !== null && (routeOf(location.hash) !== route || (name !== "login" && !api.isSignedIn()))) {
+    return false;
+  }
+  screen = name;
+  clear(view).append(node);
+  return true;
+}
 
 // ------------------------------------------------------------------ helpers
 
@@ -67,8 +87,6 @@ function paintHeader() {
   document.title = `${t("app_name")} · ${t("app_tagline")}`;
   langBtn.textContent = t("lang_switch");
   langBtn.setAttribute("aria-label", t("lang_switch_label"));
-  signOutBtn.textContent = t("sign_out");
-  signOutBtn.hidden = !api.isSignedIn();
   document.getElementById("brand-tagline").textContent = t("app_tagline");
   paintNet();
 }
@@ -130,7 +148,7 @@ async function paintQueueStatus() {
       h("button", { type: "button", class: "btn btn-small", id: "retry-now", onclick: () => queue.processQueue({ force: true }) }, t("q_retry_now")),
     );
   }
-  if (state === "login" && location.hash !== "#/login") {
+  if (state === "login" && screen !== "login") {
     actions.append(h("button", { type: "button", class: "btn btn-small", onclick: () => showLogin() }, t("sign_in")));
   }
   actions.append(h("a", { class: "btn btn-small btn-ghost", href: "#/outbox" }, t("q_details")));
@@ -147,7 +165,6 @@ async function route() {
     showLogin();
     return;
   }
-  signOutBtn.hidden = false;
   const m = /^#\/visit\/(\d+)(?:\/(?:s\/(\d+)|(review)))?$/.exec(hash);
   if (m) {
     const id = Number(m[1]);
@@ -175,7 +192,6 @@ function clampPage(form, page) {
 function showLogin(message) {
   const wanted = location.hash && location.hash !== "#/login" ? location.hash : returnTo;
   returnTo = wanted || "#/";
-  signOutBtn.hidden = true;
   const user = h("input", { id: "username", name: "username", class: "input", autocomplete: "username", autocapitalize: "none", required: true });
   const pass = h("input", { id: "password", name: "password", type: "password", class: "input", autocomplete: "current-password", required: true });
   const msg = h("p", { class: "err", role: "alert", id: "login-error" });
@@ -235,7 +251,7 @@ function showLogin(message) {
     msg,
     btn,
   );
-  clear(view).append(form);
+  mount("login", form);
   if (!user.value) user.focus();
   paintQueueStatus();
 }
@@ -296,7 +312,7 @@ async function renderVisits({ fetch = null } = {}) {
       lastError = e;
     }
     markRefreshing(false);
-    if (!currentForm && (location.hash === "" || location.hash === "#/" || location.hash === "#")) await paintVisits();
+    if (screen === "visits") await paintVisits();
   }
 }
 
@@ -315,7 +331,8 @@ async function paintVisits() {
   visits.sort((a, b) => order(a) - order(b) || String(a.window_start).localeCompare(String(b.window_start)) || a.id - b.id);
   const list = h("ul", { class: "visit-list", id: "visit-list" });
   for (const v of visits) list.append(visitCard(v, drafts.has(v.id), byVisit.get(v.id)));
-  clear(view).append(
+  mount(
+    "visits",
     h(
       "div",
       { class: "visits" },
@@ -329,8 +346,18 @@ async function paintVisits() {
       lastError ? h("p", { class: "alert alert-error" }, t("visits_load_failed", { detail: errorText(lastError) })) : null,
       fetchedAt ? h("p", { class: "muted small" }, t("saved_at", { time: formatDateTime(fetchedAt) })) : null,
       visits.length ? list : h("p", { class: "empty" }, t("no_visits")),
+      h("div", { class: "footer-actions" }, h("button", { class: "btn btn-ghost", type: "button", id: "signout-btn", onclick: signOut }, t("sign_out"))),
     ),
+    "visits",
   );
+}
+
+async function signOut() {
+  if (!window.confirm(t("sign_out_confirm"))) return;
+  await closeForm();
+  await api.logout(); // drafts and the outbox stay on the phone
+  paintHeader();
+  showLogin();
 }
 
 function visitCard(v, hasDraft, q) {
@@ -365,7 +392,7 @@ function visitCard(v, hasDraft, q) {
 async function openVisit(id, page) {
   const visit = await db.get("visits", id);
   if (!visit) {
-    clear(view).append(h("div", { class: "card" }, h("p", {}, `#${id}: ${t("no_visits")}`), backLink()));
+    mount("visit", h("div", { class: "card" }, h("p", {}, `#${id}: ${t("no_visits")}`), backLink()), `visit:${id}`);
     return;
   }
   let draft = await db.get("drafts", id);
@@ -386,9 +413,10 @@ async function openVisit(id, page) {
     }
   }
   if (!version || !version.definition) {
-    clear(view).append(h("div", { class: "card" }, h("p", { class: "alert alert-error" }, t("checklist_missing")), backLink()));
+    mount("visit", h("div", { class: "card" }, h("p", { class: "alert alert-error" }, t("checklist_missing")), backLink()), `visit:${id}`);
     return;
   }
+  if (routeOf(location.hash) !== `visit:${id}` || !api.isSignedIn()) return; // moved on
   if (!draft) {
     draft = newDraft(visit); // started_at: the moment the visit is first opened
     await db.put("drafts", draft);
@@ -402,7 +430,19 @@ async function openVisit(id, page) {
     submit: (body, snapshot) => submitVisit(visit, body, snapshot),
   });
   currentForm = form;
-  form.show(page === null ? clampPage(form, draft.section || 0) : clampPage(form, page));
+  screen = "visit";
+  if (page === null) page = firstErrorSection(version.definition, draft) ?? draft.section ?? 0;
+  form.show(clampPage(form, page));
+}
+
+/** The section holding the first item the server complained about (a returned draft). */
+function firstErrorSection(def, draft) {
+  const names = new Set((draft.server_errors || []).map((e) => itemOfField(e.field)).filter(Boolean));
+  const sections = (def && def.sections) || [];
+  for (let i = 0; i < sections.length; i++) {
+    if ((sections[i].items || []).some((it) => names.has(it.name))) return i;
+  }
+  return null;
 }
 
 function backLink() {
@@ -421,7 +461,8 @@ function renderSubmitted(visit, q) {
       parts.push(h("p", {}, t("server_score", { score: q.result.score, passed: q.result.passed ? t("passed") : t("not_passed") })));
     }
   }
-  clear(view).append(
+  mount(
+    "visit",
     h(
       "div",
       { class: "visit" },
@@ -430,6 +471,7 @@ function renderSubmitted(visit, q) {
       parts,
       backLink(),
     ),
+    `visit:${visit.id}`,
   );
 }
 
@@ -481,7 +523,8 @@ async function renderOutbox() {
       ),
     );
   }
-  clear(view).append(
+  mount(
+    "outbox",
     h(
       "div",
       { class: "outbox" },
@@ -489,6 +532,7 @@ async function renderOutbox() {
       h("h1", {}, t("q_title")),
       all.length ? list : h("p", { class: "empty" }, t("q_empty")),
     ),
+    "outbox",
   );
 }
 
@@ -502,11 +546,11 @@ async function onQueueEvent(event) {
   } else if (event.type === "draft-restored") {
     toast(t("server_errors"));
   }
-  if (["sent", "draft-restored", "updated", "discarded", "enqueued"].includes(event.type) && !currentForm) {
-    const hash = location.hash || "#/";
-    if (hash === "#/" || hash === "#") paintVisits();
-    else if (hash === "#/outbox") renderOutbox();
-    else if (event.item && hash.startsWith(`#/visit/${event.item.visit_id}`) && event.type !== "updated") route();
+  if (!["sent", "draft-restored", "updated", "discarded", "enqueued"].includes(event.type)) return;
+  if (screen === "visits") paintVisits();
+  else if (screen === "outbox") renderOutbox();
+  else if (screen === "visit" && !currentForm && event.item && event.type !== "updated") {
+    if (routeOf(location.hash) === `visit:${event.item.visit_id}`) route();
   }
 }
 
@@ -540,21 +584,14 @@ async function start() {
     setLang(lang() === "zh-CN" ? "en" : "zh-CN");
     paintHeader();
     paintQueueStatus();
-    if (location.hash === "#/login" || !api.isSignedIn()) showLogin();
+    if (screen === "login" || !api.isSignedIn()) showLogin();
     else if (currentForm) currentForm.show(currentForm.page);
     else route();
-  });
-  signOutBtn.addEventListener("click", async () => {
-    if (!window.confirm(t("sign_out_confirm"))) return;
-    await closeForm();
-    await api.logout();
-    paintHeader();
-    showLogin();
   });
   try {
     await db.openDb();
   } catch (e) {
-    clear(view).append(h("p", { class: "alert alert-error" }, t("storage_error", { detail: errorText(e) })));
+    mount("error", h("p", { class: "alert alert-error" }, t("storage_error", { detail: errorText(e) })));
     return;
   }
   api.onAuthRequired(onAuthRequired);
@@ -563,7 +600,7 @@ async function start() {
   window.addEventListener("online", () => {
     paintNet();
     queue.processQueue({ force: true });
-    if (!currentForm && (location.hash === "#/" || !location.hash)) renderVisits({ fetch: true });
+    if (screen === "visits") renderVisits({ fetch: true });
     else paintQueueStatus();
   });
   window.addEventListener("offline", () => {
@@ -587,5 +624,5 @@ async function start() {
 
 start().catch((e) => {
   console.error(e);
-  clear(view).append(h("p", { class: "alert alert-error" }, t("unknown_error", { detail: errorText(e) })));
+  mount("error", h("p", { class: "alert alert-error" }, t("unknown_error", { detail: errorText(e) })));
 });

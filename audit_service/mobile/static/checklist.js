@@ -23,6 +23,8 @@ export const scaleMin = (it) => (Number.isInteger(it.scale_min) ? it.scale_min :
 export const scaleMax = (it) => (Number.isInteger(it.scale_max) ? it.scale_max : 5);
 export const minPhotos = (it) => (Number.isInteger(it.min_photos) ? it.min_photos : 1);
 export const maxPhotos = (it) => (Number.isInteger(it.max_photos) ? it.max_photos : 5);
+// Definition defaults (the server fills them in too): required unless it says false.
+export const isRequired = (it) => it.required !== false;
 export const maxLength = (it) => (Number.isInteger(it.max_length) ? it.max_length : 2000);
 
 function sameValue(a, b) {
@@ -131,7 +133,7 @@ export function checkItem(item, draft, raw = {}) {
   if (item.type === "photo") {
     const n = photoCount(draft, item.name);
     if (n > maxPhotos(item)) return ["err_photos_max", { max: maxPhotos(item) }];
-    if ((item.required || n > 0) && n < Math.max(1, minPhotos(item))) {
+    if ((isRequired(item) || n > 0) && n < Math.max(1, minPhotos(item))) {
       return ["err_photos_min", { min: Math.max(1, minPhotos(item)) }];
     }
     return null;
@@ -143,7 +145,7 @@ export function checkItem(item, draft, raw = {}) {
     if (item.type === "time_of_day") return ["err_time", {}];
   }
   if (!hasValue(item, ans)) {
-    if (item.required) return [item.allow_na ? "err_required" : "err_required_no_na", {}];
+    if (isRequired(item)) return [item.allow_na ? "err_required" : "err_required_no_na", {}];
     return null;
   }
   const v = ans.value;
@@ -179,7 +181,7 @@ export function progress(def, draft) {
   let answered = 0;
   for (const { item } of allItems(def)) {
     if (!visible.has(item.name)) continue;
-    if (item.required) {
+    if (isRequired(item)) {
       required += 1;
       if (isAnswered(item, draft)) answered += 1;
     }
@@ -273,7 +275,7 @@ export function itemFraction(item, ans) {
   }
 }
 
-/** {score (0-100, one decimal) or null, criticalFailed, passed} — an estimate only. */
+/** {score (0-100, two decimals) or null, criticalFailed, passed} — an estimate only. */
 export function estimateScore(def, draft) {
   const { visible } = applyVisibility(def, draft);
   const below = typeof def.action_below === "number" ? def.action_below : 0.5;
@@ -304,7 +306,7 @@ export function estimateScore(def, draft) {
     if ((def.critical_rule || "fail") === "fail") score = 0;
     else if (typeof def.critical_cap === "number") score = Math.min(score, def.critical_cap);
   }
-  score = Math.round(score * 10) / 10;
+  score = Math.round(score * 100) / 100;
   const pass = typeof def.pass_score === "number" ? def.pass_score : 80;
   return { score, criticalFailed, passed: score >= pass && !(criticalFailed && def.critical_rule !== "cap") };
 }

@@ -12,6 +12,7 @@ import {
   estimateScore,
   formatDuration,
   isAnswered,
+  isRequired,
   maxLength,
   maxPhotos,
   minPhotos,
@@ -50,6 +51,12 @@ export function itemOfField(field) {
   const parts = String(field || "").split(".");
   if (parts[0] === "body") parts.shift();
   return parts[0] === "answers" && parts[1] ? parts[1] : null;
+}
+
+/** A server message without its leading "answers.x.value: " (shown next to the item anyway). */
+export function plainMessage(e) {
+  const msg = String(e.message || "");
+  return e.field && msg.startsWith(`${e.field}: `) ? msg.slice(e.field.length + 2) : msg;
 }
 
 export class VisitForm {
@@ -231,7 +238,7 @@ export class VisitForm {
     const labelId = domId("lbl");
     const errId = domId("err");
     const chips = [];
-    if (item.required) chips.push(h("span", { class: "chip chip-req" }, t("required")));
+    if (isRequired(item)) chips.push(h("span", { class: "chip chip-req" }, t("required")));
     if (item.critical) chips.push(h("span", { class: "chip chip-crit" }, t("critical")));
     if (item.standard) chips.push(h("span", { class: "chip chip-std" }, item.standard));
     const na = Boolean(ans.na && item.allow_na);
@@ -366,7 +373,7 @@ export class VisitForm {
         return;
       }
       const num = Number(text);
-      if (Number.isFinite(num) && e.target.validity.valid !== false) {
+      if (Number.isFinite(num) && !e.target.validity.badInput) {
         delete this.draft.raw[item.name];
         this.setValue(item, num, { rerender: false, quiet });
       } else {
@@ -535,15 +542,16 @@ export class VisitForm {
         ),
       );
     });
-    const status = h("p", { class: "muted small photo-status", "aria-live": "polite" }, t("photo_count", { n: ids.length, min: item.required ? min : 0, max }));
+    const status = h("p", { class: "muted small photo-status", "aria-live": "polite" }, t("photo_count", { n: ids.length, min: isRequired(item) ? min : 0, max }));
+    const full = ids.length >= max;
     const input = h("input", {
       type: "file",
       accept: "image/*",
       capture: "environment",
       class: "visually-hidden photo-file",
+      disabled: full,
       onchange: (e) => this.addPhotos(item, e.target, status),
     });
-    const full = ids.length >= max;
     return h(
       "div",
       { class: "photo" },
@@ -618,7 +626,7 @@ export class VisitForm {
         class: "input input-badge",
         autocomplete: "off",
         autocapitalize: "characters",
-        maxlength: "50",
+        maxlength: "32",
         placeholder: t("badge_placeholder"),
         value: ans.badge || "",
         oninput: (e) => this.setExtra(item, "badge", e.target.value),
@@ -715,7 +723,7 @@ export class VisitForm {
     const serverByItem = new Map();
     for (const e of this.draft.server_errors || []) {
       const name = itemOfField(e.field);
-      if (name && !serverByItem.has(name)) serverByItem.set(name, e.message);
+      if (name && !serverByItem.has(name)) serverByItem.set(name, plainMessage(e));
     }
     for (const [name, el] of this.itemEls) {
       const shown = visible.has(name);
@@ -762,7 +770,7 @@ export class VisitForm {
       onchange: (e) => this.setConsent(e.target.checked),
     });
     this.locationStatus = h("p", { class: "muted small", id: "location-status", "aria-live": "polite" });
-    this.submitBtn = h("button", { class: "btn btn-primary btn-block", type: "button", id: "submit-btn", onclick: () => this.submit() }, t("submit"));
+    this.submitBtn = h("button", { class: "btn btn-primary", type: "button", id: "submit-btn", onclick: () => this.submit() }, t("submit"));
     this.submitMsg = h("p", { class: "err", role: "alert", id: "submit-msg" });
     const secs = sections(this.def);
     return h(
@@ -779,11 +787,11 @@ export class VisitForm {
         this.locationStatus,
       ),
       this.submitMsg,
-      this.submitBtn,
       h(
         "nav",
         { class: "pager" },
         h("button", { class: "btn", type: "button", id: "prev-btn", onclick: () => this.go(`#/visit/${this.visit.id}/s/${secs.length - 1}`) }, "‹ ", t("previous")),
+        this.submitBtn,
       ),
     );
   }
@@ -796,7 +804,7 @@ export class VisitForm {
       if (!visible.has(item.name)) continue;
       const serverMsg = (this.draft.server_errors || []).find((e) => itemOfField(e.field) === item.name);
       if (errors[item.name] || serverMsg) {
-        missing.push({ item, section, msg: serverMsg ? serverMsg.message : t(errors[item.name][0], errors[item.name][1]) });
+        missing.push({ item, section, msg: serverMsg ? plainMessage(serverMsg) : t(errors[item.name][0], errors[item.name][1]) });
       }
     }
     const est = estimateScore(this.def, this.draft);
