@@ -438,7 +438,7 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
 ):
     clean_artifacts("flow-")
     base = live_server.url
-    world = build_world(live_app, base)
+    world = build_world(live_app, base, visits=2)
     photo = tmp_path / "rack.jpg"
     photo.write_bytes(small_jpeg(2400, 1800))  # larger than 1600 px: the phone downscales it
 
@@ -456,6 +456,7 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
         consent_to_location(page)
         [stored] = stored_photo_is_downscaled(page)
         assert stored["type"] == "image/jpeg" and max(stored["width"], stored["height"]) == 1600
+        estimate = page.locator(".estimate-value").inner_text()
         page.screenshot(path=artifact("flow-4-review.png"), full_page=True)
 
         # 2. offline: submit, and it is queued, visibly
@@ -477,6 +478,12 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
         assert "1 submission waiting for connection" in status.inner_text()
         assert page.locator("#offline-note").is_visible()
         page.screenshot(path=artifact("flow-6-reloaded-offline.png"), full_page=True)
+        # The other visit opens offline too: its checklist is in IndexedDB.
+        page.locator(f'[data-visit="{world["visit_ids"][1]}"] a').click()
+        assert page.locator("#section-of").inner_text() == "Section 1 of 3"
+        assert item(page, "greeted").is_visible()
+        page.locator(".back").click()
+        page.locator("#visit-list").wait_for()
 
         # 360 px wide (a small phone): readable, no horizontal scroll, also in Chinese
         page.set_viewport_size({"width": 360, "height": 740})
@@ -504,6 +511,7 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
         assert expected.score is not None and expected.score > 0
         assert full["score"] == pytest.approx(expected.score)
         assert full["passed"] == expected.passed
+        assert estimate == f"≈ {expected.score:g}"  # the phone's estimate agreed
         assert errors == []
     finally:
         context.close()
@@ -520,6 +528,8 @@ def test_a_lost_response_is_retried_with_the_same_key_and_makes_one_audit(
     photo.write_bytes(small_jpeg())
     context = new_phone(chromium)
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
     posts: list[dict[str, Any]] = []
 
     def drop_first_response(route: Any) -> None:
@@ -552,6 +562,7 @@ def test_a_lost_response_is_retried_with_the_same_key_and_makes_one_audit(
         assert len(audits) == 1
         text = page.locator(f'[data-visit="{world["visit_ids"][0]}"]').inner_text()
         assert "Sent" in text or "Submitted" in text
+        assert errors == []
     finally:
         context.close()
 
@@ -571,6 +582,8 @@ def test_a_dead_session_and_a_server_rejection_lose_no_work(
     photo.write_bytes(small_jpeg())
     context = new_phone(chromium)
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
     posts: list[int] = []
 
     def tamper_first_submission(route: Any) -> None:
@@ -641,6 +654,7 @@ def test_a_dead_session_and_a_server_rejection_lose_no_work(
             "Nobody looked up."
         )
         page.screenshot(path=artifact("rejected-3-other-draft-intact.png"), full_page=True)
+        assert errors == []
     finally:
         context.close()
 
