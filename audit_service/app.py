@@ -208,6 +208,9 @@ def create_app(
     _install_middleware(app, registry)
     for router in _routers():
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    from audit_service.mobile.router import router as mobile_router
+
+    app.include_router(mobile_router)  # the phone app at /m/ (static files)
 
     @app.get("/healthz", tags=["operations"], summary="The process is up")
     def healthz() -> dict[str, str]:

@@ -7,7 +7,6 @@ points at an earlier item with a value that item can take, and a critical item c
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from enum import StrEnum
@@ -82,12 +81,26 @@ Percent = Annotated[float, BeforeValidator(_not_bool), Field(ge=0, le=100, allow
 ScaleBound = Annotated[int, BeforeValidator(_not_bool), Field(ge=-100, le=100)]
 Seconds = Annotated[int, BeforeValidator(_not_bool), Field(ge=0, le=MAX_DURATION_S)]
 PhotoCount = Annotated[int, BeforeValidator(_not_bool), Field(ge=1, le=MAX_PHOTOS)]
-ShowValue = (
+
+
+def _scalar(value: Any) -> Any:
+    # Checked first so that a list or object gets one clear message, not one per union member.
+    if value is not None and not isinstance(value, bool | int | float | str):
+        raise ValueError("a show_if value is true/false, a number or a text (a choice name)")
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if is_number and not abs(value) <= NUMBER_LIMIT:  # "not <=" also catches NaN; no overflow
+        raise ValueError(f"a show_if number must be finite and within ±{NUMBER_LIMIT:g}")
+    return value
+
+
+ShowValue = Annotated[
     StrictBool
-    | Annotated[int, Field(strict=True, ge=-(10**15), le=10**15)]
+    | Annotated[int, Field(strict=True)]
     | Annotated[float, Field(strict=True, allow_inf_nan=False)]
     | Annotated[str, StringConstraints(min_length=1, max_length=64)]
-)
+    | None,
+    BeforeValidator(_scalar),
+]
 
 
 class _Model(BaseModel):
@@ -112,8 +125,8 @@ class ShowIf(_Model):
     value. For a multi choice, ``equals`` means "is among the chosen"."""
 
     item: Name
-    equals: ShowValue | None = None
-    not_equals: ShowValue | None = None
+    equals: ShowValue = None
+    not_equals: ShowValue = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
@@ -419,8 +432,8 @@ def show_value_problem(target: ChecklistItem, value: Any) -> str | None:
             names = ", ".join(c.name for c in target.choices or ())
             return f"must be one of its choice names ({names})"
         case ItemType.number:
-            if not is_number or not math.isfinite(value):
-                return "must be a number"
+            if not is_number or not abs(value) <= NUMBER_LIMIT:
+                return f"must be a number within ±{NUMBER_LIMIT:g}"
             if (target.min is not None and value < target.min) or (
                 target.max is not None and value > target.max
             ):

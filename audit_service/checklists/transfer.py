@@ -84,8 +84,8 @@ SETTINGS_COLUMNS = (
     "form_title",
     "form_id",
     "default_language",
-    "title::zh",
-    "title::en",
+    "checklist_name::zh",
+    "checklist_name::en",
     "description::zh",
     "description::en",
     "critical_rule",
@@ -145,7 +145,7 @@ def definition_from_json(data: bytes) -> ChecklistDefinition:
     try:
         return ChecklistDefinition.model_validate_json(data)
     except ValidationError as exc:
-        problems = _problems(exc, _json_location)
+        problems = _problems(exc, lambda loc, _: _json_location(loc))
         raise ChecklistFormatError(problems[0][1], problems[0][0], more=problems[1:]) from None
 
 
@@ -156,24 +156,28 @@ def _json_location(loc: tuple[Any, ...]) -> str:
     return text or "JSON document"
 
 
-def _problems(
-    exc: ValidationError, locate: Callable[[tuple[Any, ...]], str]
-) -> list[tuple[str, str]]:
+Locate = Callable[[tuple[Any, ...], str], str]
+
+
+def _problems(exc: ValidationError, locate: Locate) -> list[tuple[str, str]]:
     """One (location, message) per place; union members' echoes of one problem collapse."""
     found: dict[str, str] = {}
     for error in exc.errors(include_url=False):
         # Drop union-member tags such as "bool", "int", "function-after[...]" from the path.
         loc = tuple(
-            p for p in error["loc"] if not (isinstance(p, str) and (p in _TAGS or "[" in p))
+            p
+            for p in error["loc"]
+            if not (isinstance(p, str) and (p in _TAGS or "[" in p or p.startswith("constrained-")))
         )
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "json_invalid":
-            message = f"not valid JSON ({error['ctx'].get('error', 'syntax error')})"
-        found.setdefault(locate(loc), message)
+            detail = (error.get("ctx") or {}).get("error", "syntax error")
+            message = f"not valid JSON ({detail})"
+        found.setdefault(locate(loc, message), message)
     return list(found.items()) or [("JSON document", "not a valid checklist definition")]
 
 
-_TAGS = frozenset({"bool", "int", "float", "str", "constrained-str"})
+_TAGS = frozenset({"bool", "int", "float", "str", "none"})
 
 
 # ---------------------------------------------------------------- XLSForm: writing
@@ -221,7 +225,7 @@ def definition_to_xlsform(defn: ChecklistDefinition) -> bytes:
         "form_title": defn.name.zh,
         "form_id": _form_id(defn.name.en),
         "default_language": "zh",
-        **_label_cells("title", defn.name),
+        **_label_cells("checklist_name", defn.name),
         **(_label_cells("description", defn.description) if defn.description else {}),
         "critical_rule": defn.critical_rule.value,
         **{key: _number_cell(getattr(defn, key)) for key in SETTINGS_NUMBERS},
@@ -312,9 +316,12 @@ def _number_literal(value: float) -> str:
     return format(Decimal(repr(value)), "f")
 
 
-def _number_cell(value: float) -> float | int:
+def _number_cell(value: float) -> float | int | str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
+    if isinstance(value, float) and float(f"{value:.15g}") != value:
+        # A spreadsheet keeps 15 significant digits; text keeps the exact value.
+        return repr(value)
     return value
 
 
@@ -342,17 +349,17 @@ def _put_row(sheet: Any, number: int, values: Iterable[Any]) -> None:
 class _Sheet:
     """A sheet read into memory: lower-cased headers and the non-empty rows with their number."""
 
-    def __init__(self, name: str, rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, name: str, rows: list[tuple[int, tuple[Any, ...]]]) -> None:
         self.name = name
-        header = rows[0] if rows else ()
+        header = rows[0][1] if rows and rows[0][0] == 1 else ()  # XLSForm: names in row 1
         self.columns: dict[str, int] = {}
         for index, title in enumerate(header):
             if isinstance(title, str) and title.strip():
                 self.columns.setdefault(title.strip().lower(), index)
         self.rows = [
             (number, row)
-            for number, row in enumerate(rows[1:], start=2)
-            if any(_clean(v) is not None for v in row)
+            for number, row in rows
+            if number > 1 and any(_clean(v) is not None for v in row)
         ]
 
     def at(self, number: int, column: str | None = None) -> str:
@@ -396,7 +403,7 @@ def _fail(message: str, location: str) -> NoReturn:
     raise ChecklistFormatError(message, location)
 
 
-def _read_workbook(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
+def _read_workbook(data: bytes) -> dict[str, list[tuple[int, tuple[Any, ...]]]]:
     """Every sheet's rows (at most MAX_COLUMNS wide). Any failure of the xlsx reader on a
     client's bytes is a format error, never a crash."""
     from openpyxl import load_workbook
@@ -406,19 +413,19 @@ def _read_workbook(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
             warnings.simplefilter("ignore")
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
-                sheets: dict[str, list[tuple[Any, ...]]] = {}
+                sheets: dict[str, list[tuple[int, tuple[Any, ...]]]] = {}
                 for sheet in book.worksheets:
-                    rows: list[tuple[Any, ...]] = []
-                    for scanned, row in enumerate(
-                        sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+                    rows: list[tuple[int, tuple[Any, ...]]] = []
+                    for number, row in enumerate(
+                        sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1
                     ):
-                        if scanned >= MAX_SCANNED_ROWS or len(rows) > MAX_ROWS:
+                        if number > MAX_SCANNED_ROWS or len(rows) > MAX_ROWS:
                             _fail(
                                 f"more than {MAX_ROWS} rows; a checklist is far smaller",
                                 f"{sheet.title} sheet",
                             )
-                        if any(v is not None for v in row) or not rows:
-                            rows.append(tuple(row))
+                        if any(v is not None for v in row):
+                            rows.append((number, tuple(row)))
                     sheets[sheet.title.strip().lower()] = rows
                 return sheets
             finally:
@@ -471,16 +478,14 @@ class _FormReader:
                     self.survey.at(row, "name"),
                 )
 
-        def locate(loc: tuple[Any, ...]) -> str:
-            if loc and loc[0] == "sections":
+        def locate(loc: tuple[Any, ...], message: str) -> str:
+            if not loc or loc[0] == "sections":  # rules over the whole checklist
                 return "survey sheet"
             return self.settings.at(number, _column(self.settings, _fields(loc)))
 
         return self._validate(ChecklistDefinition, raw, locate)  # type: ignore[return-value]
 
-    def _validate(
-        self, model: type[Any], raw: dict[str, Any], locate: Callable[[tuple[Any, ...]], str]
-    ) -> Any:
+    def _validate(self, model: type[Any], raw: dict[str, Any], locate: Locate) -> Any:
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
@@ -500,7 +505,7 @@ class _FormReader:
         raw: dict[str, Any] = {}
         title = sheet.get(row, "form_title")
         raw["name"] = self._labels(
-            sheet, number, row, "title", fallback=title, what="the checklist title"
+            sheet, number, row, "checklist_name", fallback=title, what="the checklist name"
         )
         description = self._labels(sheet, number, row, "description", optional=True)
         if description is not None:
@@ -533,7 +538,14 @@ class _FormReader:
             points = self._number(sheet, number, row, "points")
             if points is not None:
                 choice["points"] = points
-            self.lists.setdefault(list_name, []).append((number, choice))
+            entries = self.lists.setdefault(list_name, [])
+            if any(other["name"] == name for _, other in entries):
+                _fail(
+                    f"choice name '{name}' is used twice in list '{list_name}'; give each "
+                    "choice its own name",
+                    sheet.at(number, "name"),
+                )
+            entries.append((number, choice))
 
     def _read_survey(self) -> list[Section]:
         sheet = self.survey
@@ -609,13 +621,15 @@ class _FormReader:
             )
         return sections
 
-    def _locator(
-        self, number: int, choice_rows: list[int] | None = None
-    ) -> Callable[[tuple[Any, ...]], str]:
-        def locate(loc: tuple[Any, ...]) -> str:
+    def _locator(self, number: int, choice_rows: list[int] | None = None) -> Locate:
+        def locate(loc: tuple[Any, ...], message: str) -> str:
             if choice_rows and len(loc) >= 2 and loc[0] == "choices" and isinstance(loc[1], int):
                 return self.choices.at(choice_rows[loc[1]], _column(self.choices, _fields(loc)))
-            return self.survey.at(number, _column(self.survey, _fields(loc)))
+            fields = _fields(loc)
+            if not fields and (guess := _MENTIONED.search(message)):
+                # A rule across fields (scale_min < scale_max): the first field it names.
+                fields = [guess[1]]
+            return self.survey.at(number, _column(self.survey, fields))
 
         return locate
 
@@ -792,10 +806,16 @@ class _FormReader:
         value = sheet.get(row, column)
         if value is None:
             return None
-        parsed = value if _is_number(value) else _parse_number(str(value))
-        if parsed is None or not math.isfinite(parsed):
+        parsed = value if _is_number(value) else _parse_cell_number(str(value))
+        if parsed is None or (isinstance(parsed, float) and not math.isfinite(parsed)):
             _fail(f"expected a number; got '{_clip(str(value))}'", sheet.at(number, column))
         return parsed
+
+
+_MENTIONED = re.compile(
+    r"\b(scale_min|scale_max|min_photos|max_photos|pass_min|pass_max|target_s|max_s|"
+    r"max_length|min|max|choices|critical|weight)\b"
+)
 
 
 def _fields(loc: tuple[Any, ...]) -> list[str]:
@@ -814,13 +834,18 @@ def _column(sheet: _Sheet, rest: list[str]) -> str | None:
         return None
     head = rest[0]
     if sheet.name == "settings" and head == "name":
-        head = "title"
-    if head in ("label", "help", "title", "description") and len(rest) > 1:
+        head = "checklist_name"
+    if head in ("label", "help", "checklist_name", "description") and len(rest) > 1:
         prefix = "hint" if head == "help" else head
         return f"{prefix}::{rest[1]}"
-    return {"show_if": "relevant", "scale_min": "parameters", "scale_max": "parameters"}.get(
-        head, head
-    )
+    renamed = {
+        "show_if": "relevant",
+        "scale_min": "parameters",
+        "scale_max": "parameters",
+        "choices": "type",  # the select's list
+        "help": "hint",
+    }
+    return renamed.get(head, head)
 
 
 def _name_text(value: Any) -> str | None:
@@ -837,12 +862,24 @@ def _is_number(value: Any) -> bool:
 
 
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
+_CELL_NUMBER = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?", re.ASCII)
 
 
 def _parse_number(text: str) -> int | float | None:
-    if not _NUMBER.fullmatch(text):
+    """An XPath number literal (no exponent) as int or float."""
+    if len(text) > 40 or not _NUMBER.fullmatch(text):
         return None
     return float(text) if "." in text else int(text)
+
+
+def _parse_cell_number(text: str) -> int | float | None:
+    """A number typed (or stored) as text in a cell: "2", "0.5", "1e-05"."""
+    text = text.strip()
+    if not _CELL_NUMBER.fullmatch(text) or len(text) > 40:
+        return None
+    if re.fullmatch(r"[-+]?[0-9]+", text):
+        return int(text)
+    return float(text)
 
 
 _REF = r"\$\{\s*([a-z][a-z0-9_]*)\s*\}"

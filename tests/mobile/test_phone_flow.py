@@ -23,6 +23,10 @@ from audit_service.models import Role
 from tests import factories as f
 from tests.mobile.browser import PHONE, artifact, clean_artifacts, small_jpeg
 
+# One worker runs all browser tests (scripts/test.sh uses --dist loadgroup): two Chromiums at
+# once on a small CI machine only make each slower.
+pytestmark = pytest.mark.xdist_group("mobile-browser")
+
 LOCATION = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 25}
 
 
@@ -307,6 +311,13 @@ def choose(page: Any, name: str, label: str) -> None:
     ).click()
 
 
+def wait_until_sent(page: Any, visit_id: int, timeout: float = 30000) -> None:
+    """The visit's card says the phone sent it (the server answered 201 or replayed it)."""
+    card = page.locator(f'[data-visit="{visit_id}"]')
+    card.locator(".chip-sent").wait_for(timeout=timeout)
+    assert page.locator("#queue-status").get_attribute("data-pending") == "0"
+
+
 def no_horizontal_scroll(page: Any) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -382,10 +393,8 @@ def fill_visit(page: Any, photo: Path, shots: str | None = None) -> None:
 
 def consent_to_location(page: Any) -> None:
     page.locator("label[for=location-consent]").click()
-    page.wait_for_function(
-        "() => document.querySelector('#location-status').textContent"
-        ".includes('Location recorded')"
-    )
+    status = "document.querySelector('#location-status').textContent"
+    page.wait_for_function(f"() => {status}.includes('Location recorded')")
 
 
 def stored_photo_is_downscaled(page: Any) -> dict[str, Any]:
@@ -446,6 +455,11 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # The page's CSP allows nothing from elsewhere; a violation would show up here.
+    page.on(
+        "console",
+        lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     try:
         # 1. sign in, open the visit, fill in everything
         sign_in(page, base)
@@ -465,9 +479,8 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
         status = page.locator("#queue-status")
         status.wait_for()
         assert "1 submission waiting for connection" in status.inner_text()
-        assert page.locator(f'[data-visit="{world["visit_ids"][0]}"]').inner_text().count(
-            "Queued"
-        )
+        card = page.locator(f'[data-visit="{world["visit_ids"][0]}"]')
+        assert "Queued" in card.inner_text()
         page.screenshot(path=artifact("flow-5-queued-offline.png"), full_page=True)
         assert audits_for(base, world["admin_token"]) == []
 
@@ -497,9 +510,7 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
 
         # 4. online again: sent once, scored by the server
         context.set_offline(False)
-        page.wait_for_function(
-            "() => document.querySelector('#queue-status').dataset.pending === '0'", timeout=30000
-        )
+        wait_until_sent(page, world["visit_ids"][0])
         page.screenshot(path=artifact("flow-8-sent.png"), full_page=True)
         audits = audits_for(base, world["admin_token"])
         assert len(audits) == 1
@@ -550,9 +561,7 @@ def test_a_lost_response_is_retried_with_the_same_key_and_makes_one_audit(
         page.locator(f'[data-visit="{world["visit_ids"][0]}"] a').click()
         fill_visit(page, photo)
         page.locator("#submit-btn").click()
-        page.wait_for_function(
-            "() => document.querySelector('#queue-status').dataset.pending === '0'", timeout=60000
-        )
+        wait_until_sent(page, world["visit_ids"][0], timeout=60000)
         page.screenshot(path=artifact("retry-done.png"), full_page=True)
         assert len(posts) == 2, posts
         assert posts[0]["status"] == 201
@@ -565,7 +574,6 @@ def test_a_lost_response_is_retried_with_the_same_key_and_makes_one_audit(
         assert errors == []
     finally:
         context.close()
-
 
 
 @pytest.mark.slow
@@ -639,9 +647,7 @@ def test_a_dead_session_and_a_server_rejection_lose_no_work(
         assert error.inner_text() == ""
         page.goto(page.url.split("#")[0] + f"#/visit/{world['visit_ids'][0]}/review")
         page.locator("#submit-btn").click()
-        page.wait_for_function(
-            "() => document.querySelector('#queue-status').dataset.pending === '0'", timeout=30000
-        )
+        wait_until_sent(page, world["visit_ids"][0])
         [summary] = audits_for(base, world["admin_token"])
         answers = stored_answers(audit(base, world["admin_token"], summary["id"]))
         assert answers["queue_len"]["value"] == 4

@@ -362,6 +362,9 @@ async function signOut() {
 
 function visitCard(v, hasDraft, q) {
   const chips = [h("span", { class: `chip chip-status status-${v.status}` }, statusLabel(v.status))];
+  if (v.audit_status && v.audit_status !== "submitted") {
+    chips.push(h("span", { class: `chip chip-status status-${v.audit_status}` }, statusLabel(v.audit_status)));
+  }
   let action = t("open_visit");
   if (q && q.status === "queued") chips.push(h("span", { class: "chip chip-queued" }, t("local_queued")));
   else if (q && q.status === "sending") chips.push(h("span", { class: "chip chip-queued" }, t("local_sending")));
@@ -396,6 +399,10 @@ async function openVisit(id, page) {
     return;
   }
   let draft = await db.get("drafts", id);
+  if (isCancelled(visit) && !draft) {
+    mount("visit", h("div", { class: "card" }, h("p", { class: "alert alert-info" }, t("visit_cancelled")), backLink()), `visit:${id}`);
+    return;
+  }
   const qs = await queue.forVisit(id);
   const last = qs[qs.length - 1];
   if (!draft && (last || visit.audit_id)) {
@@ -443,6 +450,10 @@ function firstErrorSection(def, draft) {
     if ((sections[i].items || []).some((it) => names.has(it.name))) return i;
   }
   return null;
+}
+
+function isCancelled(visit) {
+  return visit.status === "cancelled";
 }
 
 function backLink() {

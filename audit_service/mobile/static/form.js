@@ -53,6 +53,28 @@ export function itemOfField(field) {
   return parts[0] === "answers" && parts[1] ? parts[1] : null;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A camera outline (inline SVG: emoji fonts are not on every phone). */
+function cameraIcon() {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "22");
+  svg.setAttribute("height", "22");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "icon");
+  for (const d of ["M4 8h3l2-3h6l2 3h3v11H4z", "M12 10.5a3.5 3.5 0 1 0 0 7a3.5 3.5 0 1 0 0-7z"]) {
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "2");
+    path.setAttribute("stroke-linejoin", "round");
+    svg.append(path);
+  }
+  return svg;
+}
+
 /** A server message without its leading "answers.x.value: " (shown next to the item anyway). */
 export function plainMessage(e) {
   const msg = String(e.message || "");
@@ -556,7 +578,7 @@ export class VisitForm {
       "div",
       { class: "photo" },
       grid,
-      h("label", { class: `btn btn-photo${full ? " disabled" : ""}`, "aria-disabled": full ? "true" : null }, input, h("span", { "aria-hidden": "true" }, "📷 "), t("photo_add")),
+      h("label", { class: `btn btn-photo${full ? " disabled" : ""}`, "aria-disabled": full ? "true" : null }, input, cameraIcon(), t("photo_add")),
       status,
     );
   }

@@ -6,7 +6,7 @@
 // failed, shown to the user and never retried.
 
 import * as db from "./db.js";
-import { api, ApiError, AuthRequired, NetworkError } from "./api.js";
+import { api, ApiError, AuthRequired, isSignedIn, NetworkError } from "./api.js";
 import { newId } from "./util.js";
 
 const BASE_DELAY_MS = 2000;
@@ -250,6 +250,11 @@ async function run(force) {
     if (!force && item.next_at && item.next_at > Date.now()) continue;
     if (!navigator.onLine) {
       lastResult = "offline";
+      break;
+    }
+    if (!isSignedIn()) {
+      authBlocked = true; // signed out: wait for the next sign-in, don't count an attempt
+      lastResult = "auth";
       break;
     }
     const result = await sendOne(item);

@@ -140,7 +140,13 @@ def test_defaults_are_filled_per_type_and_helpers() -> None:
         [item("c", "text"), item("d", "number", pass_max=3)],
     )
     a, b, c, d = (defn.item(n) for n in "abcd")
-    assert (a.scale_min, a.scale_max, b.min_photos, b.max_photos, c.max_length) == (1, 5, 1, 5, 2000)
+    assert (a.scale_min, a.scale_max, b.min_photos, b.max_photos, c.max_length) == (
+        1,
+        5,
+        1,
+        5,
+        2000,
+    )
     assert d.is_scored and not c.is_scored
     assert [(s.name, i.name) for s, i in defn.items()] == [
         ("s0", "a"),

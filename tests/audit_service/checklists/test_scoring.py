@@ -74,6 +74,8 @@ FRACTIONS = [
     (item("q", "scale"), True, None),
     (item("q", "single_choice", choices=choices(a=1, b=0)), "zzz", None),
     (item("q", "number", pass_max=1), float("nan"), None),
+    (item("q", "number", pass_max=1), 10**400, 0.0),
+    (item("q", "duration", target_s=1), 10**400, 0.0),
 ]
 
 
@@ -182,7 +184,9 @@ def test_hidden_items_neither_score_nor_fail() -> None:
             1,
             [
                 item("tested", "yes_no", weight=0),
-                item("handled", "yes_no", critical=True, show_if={"item": "tested", "equals": True}),
+                item(
+                    "handled", "yes_no", critical=True, show_if={"item": "tested", "equals": True}
+                ),
                 item("callback", "yes_no", show_if={"item": "handled", "not_equals": True}),
                 item("ok", "yes_no"),
             ],
@@ -375,4 +379,6 @@ def test_order_of_items_and_sections_does_not_matter(data: st.DataObject, defn: 
     for section in spec["sections"]:
         section["items"] = data.draw(st.permutations(section["items"]))
     spec["sections"] = data.draw(st.permutations(spec["sections"]))
-    _close(score_audit(defn, answers), score_audit(ChecklistDefinition.model_validate(spec), answers))
+    _close(
+        score_audit(defn, answers), score_audit(ChecklistDefinition.model_validate(spec), answers)
+    )

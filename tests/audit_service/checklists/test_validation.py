@@ -37,7 +37,9 @@ DEFN = ChecklistDefinition.model_validate(
                     item("greeted", "yes_no"),
                     item("rating", "scale"),
                     item("guided", "single_choice", choices=choices("desk", "none")),
-                    item("seen", "multi_choice", choices=choices("uniform", "badge"), required=False),
+                    item(
+                        "seen", "multi_choice", choices=choices("uniform", "badge"), required=False
+                    ),
                     item("queue", "number", min=0, max=50, pass_max=5),
                     item("wait", "duration", target_s=300, max_s=3600),
                     item("notes", "text", max_length=10, required=False),
