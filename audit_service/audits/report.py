@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -34,6 +36,8 @@ from audit_service.checklists.service import definition_of
 from audit_service.core.errors import Conflict, NotFound
 from audit_service.evidence import service as evidence
 from audit_service.evidence.store import EvidenceStore
+
+log = logging.getLogger(__name__)
 
 HTML_PURPOSE = "audit report"
 PDF_PURPOSE = "audit report pdf"
@@ -682,11 +686,34 @@ def render_html(view: ReportView) -> str:
 # ---------------------------------------------------------------- PDF
 
 
+# CJK fonts embedded (as subsets) when installed, so Chinese shows in any PDF viewer; Debian's
+# fonts-wqy-microhei is installed by scripts/install.sh and the Dockerfile.
+CJK_FONT_FILES = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+)
+EMBEDDED_FONT = "AuditLensCJK"
+
+
 def _pdf_font() -> str:
+    """An embedded CJK TrueType font if one is installed, else the viewer-side CID font
+    (STSong-Light), which shows Chinese only where the viewer has a Chinese font."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
 
-    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
+    registered = pdfmetrics.getRegisteredFontNames()
+    if EMBEDDED_FONT in registered:
+        return EMBEDDED_FONT
+    for path in CJK_FONT_FILES:
+        if path.is_file():
+            try:
+                pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, str(path), subfontIndex=0))
+                return EMBEDDED_FONT
+            except Exception:  # noqa: BLE001 - a broken font file: try the next, then CID
+                log.warning("PDF font %s could not be loaded; trying the next", path)
+    if PDF_FONT not in registered:
         pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
     return PDF_FONT
 

@@ -23,6 +23,13 @@ from audit_service.models import Role
 from tests import factories as f
 from tests.mobile.browser import PHONE, artifact, clean_artifacts, small_jpeg
 
+try:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15000)
+except ImportError:  # the `chromium` fixture says what is missing (fails in CI, skips elsewhere)
+    expect = None  # type: ignore[assignment]
+
 # One worker runs all browser tests (scripts/test.sh uses --dist loadgroup): two Chromiums at
 # once on a small CI machine only make each slower.
 pytestmark = pytest.mark.xdist_group("mobile-browser")
@@ -315,7 +322,7 @@ def wait_until_sent(page: Any, visit_id: int, timeout: float = 30000) -> None:
     """The visit's card says the phone sent it (the server answered 201 or replayed it)."""
     card = page.locator(f'[data-visit="{visit_id}"]')
     card.locator(".chip-sent").wait_for(timeout=timeout)
-    assert page.locator("#queue-status").get_attribute("data-pending") == "0"
+    expect(page.locator("#queue-status")).to_have_attribute("data-pending", "0")
 
 
 def no_horizontal_scroll(page: Any) -> bool:
@@ -331,13 +338,16 @@ def fill_visit(page: Any, photo: Path, shots: str | None = None) -> None:
 
     progress = page.locator("#progress-text")
     # Section 1: show_if both ways, the stopwatch, a badge, a time of day.
-    assert page.locator("#section-of").inner_text() == "Section 1 of 3"
-    assert item(page, "greet_style").is_hidden() and item(page, "why_not").is_hidden()
+    expect(page.locator("#section-of")).to_have_text("Section 1 of 3")
+    expect(item(page, "greet_style")).to_be_hidden()
+    expect(item(page, "why_not")).to_be_hidden()
     choose(page, "greeted", "No")
-    assert item(page, "why_not").is_visible() and item(page, "greet_style").is_hidden()
+    expect(item(page, "why_not")).to_be_visible()
+    expect(item(page, "greet_style")).to_be_hidden()
     item(page, "why_not").locator("textarea").first.fill("Nobody looked up.")
     choose(page, "greeted", "Yes")  # hides and clears why_not
-    assert item(page, "why_not").is_hidden() and item(page, "greet_style").is_visible()
+    expect(item(page, "why_not")).to_be_hidden()
+    expect(item(page, "greet_style")).to_be_visible()
     item(page, "greeted").locator(".input-badge").fill("SH-0107")
     choose(page, "greet_style", "Warm")
     wait = item(page, "wait")
@@ -348,47 +358,48 @@ def fill_visit(page: Any, photo: Path, shots: str | None = None) -> None:
     wait.locator(".input-duration").fill("2:15")
     wait.locator(".input-duration").blur()
     item(page, "arrival").locator("input[type=time]").fill("10:05")
-    assert progress.get_attribute("data-answered") == "4"
+    expect(progress).to_have_attribute("data-answered", "4")
     shot("1-section-reception")
     page.locator("#next-btn").click()
 
     # Section 2: scale, multi choice, number (range check), critical yes/no, N/A.
-    assert page.locator("#section-of").inner_text() == "Section 2 of 3"
+    expect(page.locator("#section-of")).to_have_text("Section 2 of 3")
     choose(page, "courtesy", "4")
     choose(page, "explained", "Fees")
     choose(page, "explained", "Risks")
     number = item(page, "queue_len").locator("input")
     number.fill("300")
     number.blur()
-    assert "at most 100" in item(page, "queue_len").locator(".err").inner_text()
+    expect(item(page, "queue_len").locator(".err")).to_contain_text("at most 100")
     number.fill("3")
     number.blur()
-    assert item(page, "queue_len").locator(".err").inner_text() == ""
+    expect(item(page, "queue_len").locator(".err")).to_have_text("")
     choose(page, "exemptions", "Yes")
     item(page, "exemptions").locator(".input-badge").fill("C-2231")
     item(page, "exemptions").locator("summary").click()
     item(page, "exemptions").locator(".comment-input").fill("mentioned at once")
     item(page, "vip_help").locator("label.na-toggle").click()
-    assert item(page, "vip_help").locator("input[type=radio]").first.is_disabled()
+    expect(item(page, "vip_help").locator("input[type=radio]").first).to_be_disabled()
     shot("2-section-counter")
     page.locator("#next-btn").click()
 
     # Section 3: try to submit without the required photo first.
-    assert page.locator("#section-of").inner_text() == "Section 3 of 3"
+    expect(page.locator("#section-of")).to_have_text("Section 3 of 3")
     item(page, "notes").locator("textarea").first.fill("Clean and quiet.")
     page.locator("#next-btn").click()  # "Finish": the review page
     page.locator("#submit-btn").click()
-    assert "Fix the marked items" in page.locator("#submit-msg").inner_text()
-    assert page.locator('#missing li[data-item="docs_photo"]').count() == 1
+    expect(page.locator("#submit-msg")).to_contain_text("Fix the marked items")
+    expect(page.locator("#missing li")).to_have_count(1)
     page.locator('#missing li[data-item="docs_photo"] a').click()
-    assert "at least 1 photo" in item(page, "docs_photo").locator(".err").inner_text()
+    expect(page.locator("#section-of")).to_have_text("Section 3 of 3")
+    expect(item(page, "docs_photo").locator(".err")).to_contain_text("at least 1 photo")
     item(page, "docs_photo").locator("input[type=file]").set_input_files(str(photo))
     item(page, "docs_photo").locator(".thumb img[src^='blob:']").wait_for()
-    assert item(page, "docs_photo").locator(".err").inner_text() == ""
-    assert progress.get_attribute("data-answered") == progress.get_attribute("data-required")
+    expect(item(page, "docs_photo").locator(".err")).to_have_text("")
+    expect(progress).to_have_attribute("data-answered", progress.get_attribute("data-required"))
     shot("3-section-environment")
     page.locator("#next-btn").click()
-    assert "All required items are answered" in page.locator("#missing").inner_text()
+    expect(page.locator("#missing")).to_contain_text("All required items are answered")
 
 
 def consent_to_location(page: Any) -> None:
@@ -478,9 +489,9 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
         page.locator("#submit-btn").click()
         status = page.locator("#queue-status")
         status.wait_for()
-        assert "1 submission waiting for connection" in status.inner_text()
+        expect(status).to_contain_text("1 submission waiting for connection")
         card = page.locator(f'[data-visit="{world["visit_ids"][0]}"]')
-        assert "Queued" in card.inner_text()
+        expect(card).to_contain_text("Queued")
         page.screenshot(path=artifact("flow-5-queued-offline.png"), full_page=True)
         assert audits_for(base, world["admin_token"]) == []
 
@@ -488,24 +499,31 @@ def test_offline_submission_is_queued_survives_reload_and_arrives_once(
         page.reload()
         page.wait_for_function("() => document.documentElement.dataset.app === 'ready'")
         assert page.evaluate("navigator.serviceWorker.controller !== null")
-        assert "1 submission waiting for connection" in status.inner_text()
-        assert page.locator("#offline-note").is_visible()
+        expect(status).to_contain_text("1 submission waiting for connection")
+        expect(page.locator("#offline-note")).to_be_visible()
         page.screenshot(path=artifact("flow-6-reloaded-offline.png"), full_page=True)
-        # The other visit opens offline too: its checklist is in IndexedDB.
-        page.locator(f'[data-visit="{world["visit_ids"][1]}"] a').click()
-        assert page.locator("#section-of").inner_text() == "Section 1 of 3"
-        assert item(page, "greeted").is_visible()
-        page.locator(".back").click()
-        page.locator("#visit-list").wait_for()
-
-        # 360 px wide (a small phone): readable, no horizontal scroll, also in Chinese
+        # 360 px wide (a small phone), in Chinese: readable, no horizontal scroll. The other
+        # visit opens offline too (its checklist is in IndexedDB).
         page.set_viewport_size({"width": 360, "height": 740})
         assert no_horizontal_scroll(page)
         page.locator("#lang-btn").click()
-        assert "份提交已排队" in status.inner_text()
+        expect(status).to_contain_text("份提交已排队")
         assert no_horizontal_scroll(page)
-        page.screenshot(path=artifact("flow-7-360px-zh.png"), full_page=True)
+        page.screenshot(path=artifact("flow-7-360px-zh-visits.png"), full_page=True)
+        page.locator(f'[data-visit="{world["visit_ids"][1]}"] a').click()
+        expect(page.locator("#section-of")).to_have_text("第 1 部分，共 3 部分")
+        expect(item(page, "greeted")).to_be_visible()
+        item(page, "wait").locator(".sw-start").click()  # a running stopwatch, for the picture
+        assert no_horizontal_scroll(page)
+        page.screenshot(path=artifact("flow-7-360px-zh-section-1.png"), full_page=True)
+        page.locator("#next-btn").click()
+        expect(page.locator("#section-of")).to_have_text("第 2 部分，共 3 部分")
+        assert no_horizontal_scroll(page)
+        page.screenshot(path=artifact("flow-7-360px-zh-section-2.png"), full_page=True)
+        page.locator(".back").click()
+        page.locator("#visit-list").wait_for()
         page.locator("#lang-btn").click()
+        expect(status).to_contain_text("1 submission waiting for connection")
         page.set_viewport_size(PHONE["viewport"])
 
         # 4. online again: sent once, scored by the server
@@ -624,8 +642,8 @@ def test_a_dead_session_and_a_server_rejection_lose_no_work(
         page.route("**/api/v1/visits/*/audit", tamper_first_submission)
         context.set_offline(False)
         page.locator("#login-note").wait_for()
-        assert "drafts and queued submissions are kept" in page.locator("#login-note").inner_text()
-        assert "Sign in to send 1 queued submission" in page.locator("#queue-status").inner_text()
+        expect(page.locator("#login-note")).to_contain_text("queued submissions are kept")
+        expect(page.locator("#queue-status")).to_contain_text("Sign in to send 1 queued submission")
         page.screenshot(path=artifact("rejected-1-sign-in-again.png"), full_page=True)
 
         page.locator("#username").fill("shopper")
@@ -639,12 +657,12 @@ def test_a_dead_session_and_a_server_rejection_lose_no_work(
         card.locator("a").click()
         page.locator("#server-errors").wait_for()  # opens where the first complaint is
         error = item(page, "queue_len").locator(".err")
-        assert "queue_len" in error.inner_text()
+        expect(error).to_contain_text("got 300")
         page.screenshot(path=artifact("rejected-2-server-error-shown.png"), full_page=True)
         number = item(page, "queue_len").locator("input")
         number.fill("4")
         number.blur()
-        assert error.inner_text() == ""
+        expect(error).to_have_text("")
         page.goto(page.url.split("#")[0] + f"#/visit/{world['visit_ids'][0]}/review")
         page.locator("#submit-btn").click()
         wait_until_sent(page, world["visit_ids"][0])
@@ -656,9 +674,7 @@ def test_a_dead_session_and_a_server_rejection_lose_no_work(
 
         # The other visit's draft is intact.
         page.locator(f'[data-visit="{world["visit_ids"][1]}"] a').click()
-        assert item(page, "why_not").locator("textarea").first.input_value() == (
-            "Nobody looked up."
-        )
+        expect(item(page, "why_not").locator("textarea").first).to_have_value("Nobody looked up.")
         page.screenshot(path=artifact("rejected-3-other-draft-intact.png"), full_page=True)
         assert errors == []
     finally:

@@ -153,7 +153,8 @@ async function uploadPhotos(item) {
 function requestBody(item) {
   const body = structuredClone(item.body);
   for (const ans of Object.values(body.answers || {})) {
-    if (Array.isArray(ans.photos)) ans.photos = ans.photos.map((pid) => item.uploaded[pid]);
+    // Two identical pictures are one evidence item on the server: send its id once.
+    if (Array.isArray(ans.photos)) ans.photos = [...new Set(ans.photos.map((pid) => item.uploaded[pid]))];
   }
   return body;
 }
