@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-
 from pydantic_settings import BaseSettings
 
 from audit_service.config import ServiceSettings

@@ -711,7 +711,7 @@ def _pdf_font() -> str:
             try:
                 pdfmetrics.registerFont(TTFont(EMBEDDED_FONT, str(path), subfontIndex=0))
                 return EMBEDDED_FONT
-            except Exception:  # noqa: BLE001 - a broken font file: try the next, then CID
+            except Exception:
                 log.warning("PDF font %s could not be loaded; trying the next", path)
     if PDF_FONT not in registered:
         pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))

@@ -224,7 +224,9 @@ def resubmit_audit(
 
 @router.get(
     "/audits/{audit_id}/report",
-    response_class=HTMLResponse,
+    # Response, not HTMLResponse, so the JSON error bodies keep their documented type.
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}}},
     summary="Printable audit report (HTML): score, breakdown, photos, comments",
     description="Each photo is shown through a short-lived URL; each is written to the "
     "evidence access log.",

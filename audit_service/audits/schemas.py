@@ -193,6 +193,7 @@ class AuditRead(BaseModel):
     submitted_at: datetime
     reviewed_at: datetime | None
     location: Location | None
+    counter_id: int | None = Field(None, description="The counter that served the auditor")
     score: float | None
     passed: bool | None
     critical_failed: bool

@@ -61,6 +61,7 @@ from audit_service.models import (
     AuditItem,
     AuditStatus,
     ChecklistVersion,
+    Counter,
     EvidenceItem,
     IdempotencyRecord,
     Outlet,
@@ -497,6 +498,7 @@ def submit(
             f"POST /api/v1/audits/{visit.audit.id}/resubmit"
         )
     _check_times(body, now)
+    _check_counter(session, visit, body.counter_id)
     defn = definition_of(visit.version)
     answers = _validated(session, principal, visit, defn, body.answers)
     audit = Audit(
@@ -532,6 +534,7 @@ def resubmit(
             f"audit {audit_id} is {audit.status.value}; only a returned audit can be resubmitted"
         )
     _check_times(body, now)
+    _check_counter(session, audit.visit, body.counter_id)
     defn = definition_of(audit.version)
     answers = _validated(session, principal, audit.visit, defn, body.answers)
     audit.started_at, audit.ended_at, audit.submitted_at = body.started_at, body.ended_at, now
@@ -550,6 +553,18 @@ def resubmit(
     )
     session.flush()
     return audit
+
+
+def _check_counter(session: Session, visit: Visit, counter_id: int | None) -> None:
+    if counter_id is None:
+        return
+    counter = session.get(Counter, counter_id)
+    if counter is None or counter.outlet_id != visit.outlet_id:
+        raise InvalidInput(
+            f"counter_id: counter {counter_id} is not a counter of this visit's outlet; pick one "
+            f"from GET /api/v1/outlets/{visit.outlet_id}/counters or leave it out",
+            field="counter_id",
+        )
 
 
 def _check_times(body: AuditSubmission, now: datetime) -> None:
@@ -660,6 +675,7 @@ def audit_read(session: Session, audit: Audit) -> AuditRead:
         submitted_at=audit.submitted_at,
         reviewed_at=audit.reviewed_at,
         location=location,
+        counter_id=audit.breakdown.get("counter_id"),
         score=audit.score,
         passed=audit.passed,
         critical_failed=audit.critical_failed,

@@ -116,7 +116,8 @@ def test_outlets_scope_sees_exactly_those_outlets(client, db, org):
     db.commit()
     me = client.get(f"{API}/auth/me", headers=f.login(client, "aud")).json()
     assert me["visible_outlet_ids"] == sorted([org["o1"], org["o3"]])
-    assert me["permissions"] == ["evidence:upload", "org:read"]
+    assert me["permissions"] == sorted(p.value for p in ROLE_PERMISSIONS[Role.auditor])
+    assert "audit:submit" in me["permissions"] and "audit:review" not in me["permissions"]
 
 
 def test_staff_role_sees_only_its_own_outlet_whatever_its_scope(client, db, org):
@@ -126,7 +127,8 @@ def test_staff_role_sees_only_its_own_outlet_whatever_its_scope(client, db, org)
     me = client.get(f"{API}/auth/me", headers=f.login(client, "clerk")).json()
     assert me["staff_id"] == org["clerk"]
     assert me["visible_outlet_ids"] == [org["o2"]]
-    assert me["permissions"] == ["org:read", "roster:read", "staff:read"]
+    assert me["permissions"] == sorted(p.value for p in ROLE_PERMISSIONS[Role.staff])
+    assert "action:fix" in me["permissions"] and "audit:read" not in me["permissions"]
 
 
 def test_me_needs_a_token(client, org):

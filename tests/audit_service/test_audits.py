@@ -437,7 +437,10 @@ def test_reviewer_edit_rescoring_keeps_the_history(org: Org):
 def test_items_are_attributed_through_roster_badge_and_outlet_manager(org: Org):
     visit = org.visit()
     body = f.submission(counter_id=org.counter.id)
+    wrong = org.submit(visit, f.submission(counter_id=2_000_000))
+    assert wrong.status_code == 422 and wrong.json()["field"] == "counter_id"
     audit = org.submit(visit, body).json()
+    assert audit["counter_id"] == org.counter.id
     by_item = {i["item"]: i for i in audit["items"]}
     assert by_item["exemptions"]["staff"]["id"] == org.clerk.id
     assert by_item["exemptions"]["attribution"] == "roster"

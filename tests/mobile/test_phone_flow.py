@@ -4,7 +4,9 @@
 2. goes offline and submits: the submission is queued, visibly;
 3. reloads while offline: the app shell comes from the service worker, the queue is still there;
 4. goes online: the audit arrives exactly once, scored by the server as the scoring engine says.
-And: a response lost after the server handled the submission; the retry makes no second audit.
+And: a response lost after the server handled the submission; the retry makes no second audit;
+a reviewer returns an audit, and the auditor corrects it offline (previous answers, the
+counter that served them) and resubmits it through the outbox.
 Screenshots go to tests/artifacts/mobile/.
 """
 
@@ -679,6 +681,315 @@ def test_a_dead_session_and_a_server_rejection_lose_no_work(
         assert errors == []
     finally:
         context.close()
+
+
+def add_counters_and_supervisor(app: Any, outlet_id: int) -> dict[str, int]:
+    """Counters C1 and C2, each with a clerk on shift now, and a supervisor of the outlet."""
+    from audit_service.models import Outlet
+    from audit_service.models.organisation import CounterKind
+    from audit_service.models.staff import Shift, ShiftRole
+
+    session = app.state.sessionmaker()
+    try:
+        outlet = session.get(Outlet, outlet_id)
+        start = datetime.now(UTC) - timedelta(hours=4)
+        ids: dict[str, int] = {}
+        for code, employee_no, kind in (
+            ("C1", "E101", CounterKind.issuance),
+            ("C2", "E102", CounterKind.claims),
+        ):
+            counter = f.counter(session, outlet, code, kind=kind)
+            clerk = f.staff(session, outlet, employee_no)
+            session.add(
+                Shift(
+                    staff_id=clerk.id,
+                    outlet_id=outlet.id,
+                    counter_id=counter.id,
+                    role=ShiftRole.counter,
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=10),
+                )
+            )
+            ids[code] = counter.id
+            ids[f"{code}_clerk"] = clerk.id
+        f.user(session, "super", Role.supervisor, outlets=[outlet])
+        session.commit()
+        return ids
+    finally:
+        session.close()
+
+
+def stored_breakdown(app: Any, audit_id: int) -> dict[str, Any]:
+    from audit_service.models import Audit
+
+    session = app.state.sessionmaker()
+    try:
+        return dict(session.get(Audit, audit_id).breakdown)
+    finally:
+        session.close()
+
+
+@pytest.mark.slow
+def test_a_returned_audit_is_corrected_offline_and_resubmitted_once(
+    chromium, live_app, live_server, tmp_path
+):
+    """A reviewer returns an audit with a comment. The phone shows it first, with the comment;
+    opened offline it holds the previous answers (the photo kept by evidence id); the auditor
+    changes one answer, says which counter served them, adds a photo and resubmits: queued while
+    offline, sent once online with a new key. One audit, submitted again, as corrected."""
+    clean_artifacts("returned-")
+    base = live_server.url
+    world = build_world(live_app, base, visits=2)
+    visit_id = world["visit_ids"][1]  # the later window: only being returned puts it first
+    counters = add_counters_and_supervisor(live_app, world["outlet_id"])
+    photo = tmp_path / "rack.jpg"
+    photo.write_bytes(small_jpeg())
+    photo2 = tmp_path / "rack-2.jpg"
+    photo2.write_bytes(small_jpeg(800, 600))
+    comment = "Count the queue again: it was longer. 请重新核对排队人数。"
+
+    context = new_phone(chromium)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    sends: list[dict[str, Any]] = []
+    sending = re.compile(r"/api/v1/(visits/\d+/audit|audits/\d+/resubmit)$")
+
+    def on_response(response: Any) -> None:
+        request = response.request
+        if request.method == "POST" and sending.search(request.url):
+            sends.append(
+                {
+                    "path": sending.search(request.url).group(1),
+                    "key": request.headers.get("idempotency-key"),
+                    "status": response.status,
+                }
+            )
+
+    page.on("response", on_response)
+    try:
+        # 1. the first submission, online
+        sign_in(page, base)
+        page.locator(f'[data-visit="{visit_id}"] a').click()
+        fill_visit(page, photo)
+        page.locator("#submit-btn").click()
+        wait_until_sent(page, visit_id)
+        [summary] = audits_for(base, world["admin_token"])
+        audit_id = summary["id"]
+        first = audit(base, world["admin_token"], audit_id)
+        [original_photo] = stored_answers(first)["docs_photo"]["photos"]
+        courtesy = next(row for row in first["items"] if row["item"] == "courtesy")
+        assert courtesy["staff"] is None  # two clerks on shift: no counter, no attribution
+
+        # 2. a supervisor returns it
+        with _api(base, _token(base, "super")) as c:
+            resp = c.post(
+                f"/audits/{audit_id}/review", json={"action": "return", "comment": comment}
+            )
+            assert resp.status_code == 200, resp.text
+            assert resp.json()["status"] == "returned"
+
+        # 3. the phone shows it first, prominently, with the reviewer's comment
+        page.locator("#refresh-btn").click()
+        card = page.locator(f'[data-visit="{visit_id}"][data-returned="1"]')
+        card.wait_for()
+        expect(card.locator(".returned-title")).to_have_text("Returned for correction")
+        expect(card.locator(".returned-comment")).to_contain_text(comment)
+        expect(card).to_contain_text("Returned by super")
+        expect(page.locator(".visit-card").first).to_have_attribute("data-visit", str(visit_id))
+        page.screenshot(path=artifact("returned-1-visits.png"), full_page=True)
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.locator("#lang-btn").click()
+        expect(card.locator(".returned-title")).to_have_text("已退回修改")
+        assert no_horizontal_scroll(page)
+        page.screenshot(path=artifact("returned-2-360px-zh-visits.png"), full_page=True)
+        page.locator("#lang-btn").click()
+        expect(card.locator(".returned-title")).to_have_text("Returned for correction")
+
+        # 4. offline from here: the returned audit and the counters are on the phone
+        context.set_offline(True)
+        card.locator("a").click()
+        expect(page.locator("#section-of")).to_have_text("Section 1 of 3")
+        expect(page.locator("#returned-note")).to_contain_text(comment)
+        expect(item(page, "greeted").locator("input[value=true]")).to_be_checked()
+        expect(item(page, "greeted").locator(".input-badge")).to_have_value("SH-0107")
+        expect(item(page, "greet_style").locator("input[value=warm]")).to_be_checked()
+        expect(item(page, "wait").locator(".input-duration")).to_have_value("2:15")
+        expect(item(page, "arrival").locator("input[type=time]")).to_have_value("10:05")
+        select = page.locator("#counter-select")
+        expect(page.locator("#counter-field label")).to_have_text("Which counter served you?")
+        expect(select.locator("option")).to_have_count(3)  # not specified, C1, C2
+        select.select_option(str(counters["C2"]))
+        assert no_horizontal_scroll(page)
+        page.screenshot(path=artifact("returned-3-360px-section-1-counter.png"), full_page=True)
+        page.set_viewport_size(PHONE["viewport"])
+        page.locator("#next-btn").click()
+
+        expect(page.locator("#section-of")).to_have_text("Section 2 of 3")
+        expect(item(page, "courtesy").locator("input[value='4']")).to_be_checked()
+        expect(item(page, "explained").locator("input[value=risks]")).to_be_checked()
+        expect(item(page, "exemptions").locator(".comment-input")).to_have_value(
+            "mentioned at once"
+        )
+        expect(item(page, "vip_help").locator("input.na")).to_be_checked()
+        number = item(page, "queue_len").locator("input")
+        expect(number).to_have_value("3")
+        number.fill("8")  # the correction
+        number.blur()
+        page.locator("#next-btn").click()
+
+        expect(page.locator("#section-of")).to_have_text("Section 3 of 3")
+        photos = item(page, "docs_photo")
+        expect(photos.locator(".thumb-remote")).to_have_count(1)
+        expect(photos.locator(".thumb-remote")).to_contain_text("Already uploaded")
+        photos.locator("input[type=file]").set_input_files(str(photo2))
+        photos.locator(".thumb img[src^='blob:']").wait_for()
+        expect(item(page, "notes").locator("textarea").first).to_have_value("Clean and quiet.")
+        page.screenshot(path=artifact("returned-4-section-3-photos.png"), full_page=True)
+        page.locator("#next-btn").click()
+        expect(page.locator("#missing")).to_contain_text("All required items are answered")
+        expect(page.locator("#submit-btn")).to_have_text("Resubmit")
+        page.locator("#submit-btn").click()
+
+        status = page.locator("#queue-status")
+        expect(status).to_contain_text("1 submission waiting for connection")
+        queued = page.locator(f'[data-visit="{visit_id}"]')
+        expect(queued).to_contain_text("Queued")
+        expect(queued.locator(".returned-note")).to_have_count(0)
+        page.screenshot(path=artifact("returned-5-queued-offline.png"), full_page=True)
+        assert audit(base, world["admin_token"], audit_id)["status"] == "returned"
+
+        # 5. online: sent once, through the resubmit route, with a new key
+        context.set_offline(False)
+        wait_until_sent(page, visit_id)
+        page.screenshot(path=artifact("returned-6-sent.png"), full_page=True)
+        assert [s["path"] for s in sends] == [
+            f"visits/{visit_id}/audit",
+            f"audits/{audit_id}/resubmit",
+        ], sends
+        assert [s["status"] for s in sends] == [201, 200]
+        assert sends[0]["key"] != sends[1]["key"]
+        assert re.fullmatch(
+            r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", sends[1]["key"]
+        )
+
+        [again] = audits_for(base, world["admin_token"])
+        assert again["id"] == audit_id
+        full = audit(base, world["admin_token"], audit_id)
+        assert full["status"] == "submitted"
+        answers = stored_answers(full)
+        assert answers["queue_len"]["value"] == 8
+        expected = dict(EXPECTED_ANSWERS, queue_len={"value": 8})
+        for name, want in expected.items():
+            for key, value in want.items():
+                assert answers[name].get(key) == value, (name, key, answers[name])
+        assert answers["docs_photo"]["photos"][0] == original_photo
+        assert len(answers["docs_photo"]["photos"]) == 2
+        with _api(base, world["admin_token"]) as c:
+            assert c.get("/evidence").json()["total"] == 2  # the kept photo was not re-sent
+        kinds = [(e["kind"], e["to_status"]) for e in full["history"]]
+        assert kinds[-2:] == [("status", "returned"), ("resubmitted", "submitted")], kinds
+        assert full["history"][-2]["comment"] == comment
+        assert full["started_at"] == first["started_at"]  # the visit's own time is kept
+        # The chosen counter is stored and attributes the counter items to its clerk.
+        assert stored_breakdown(live_app, audit_id)["counter_id"] == counters["C2"]
+        courtesy = next(row for row in full["items"] if row["item"] == "courtesy")
+        assert courtesy["staff"]["id"] == counters["C2_clerk"]
+        assert courtesy["attribution"] == "roster"
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_a_returned_audit_becomes_a_draft_of_its_previous_answers(chromium, live_server):
+    """returned.js: the last return's comment, answers, N/A, photos kept by evidence id."""
+    evidence = "2f1c0d52-0d1a-4c2e-9d55-0a4f1c1c2b11"
+    audit_read = {
+        "id": 7,
+        "visit_id": 3,
+        "version_id": 5,
+        "status": "returned",
+        "started_at": "2026-11-22T02:10:00Z",
+        "ended_at": "2026-11-22T02:31:00Z",
+        "location": {"lat": 31.2, "lon": 121.4, "accuracy_m": 25},
+        "items": [
+            {
+                "item": "greeted",
+                "type": "yes_no",
+                "hidden": False,
+                "answer": {"value": True, "badge": "SH-0107", "photos": []},
+            },
+            {"item": "why_not", "type": "text", "hidden": True, "answer": None},
+            {
+                "item": "vip_help",
+                "type": "yes_no",
+                "hidden": False,
+                "answer": {"value": None, "na": True},
+            },
+            {
+                "item": "docs_photo",
+                "type": "photo",
+                "hidden": False,
+                "answer": {"value": None, "na": False, "photos": [evidence], "comment": "rack"},
+            },
+            {"item": "notes", "type": "text", "hidden": False, "answer": None},
+        ],
+        "history": [
+            {
+                "kind": "submitted",
+                "to_status": "submitted",
+                "comment": "",
+                "by": "shopper",
+                "at": "2026-11-22T02:32:00Z",
+            },
+            {
+                "kind": "status",
+                "to_status": "returned",
+                "comment": "first",
+                "by": "sup",
+                "at": "2026-11-22T03:00:00Z",
+            },
+            {
+                "kind": "resubmitted",
+                "to_status": "submitted",
+                "comment": "",
+                "by": "shopper",
+                "at": "2026-11-22T04:00:00Z",
+            },
+            {
+                "kind": "status",
+                "to_status": "returned",
+                "comment": "again",
+                "by": "sup2",
+                "at": "2026-11-22T05:00:00Z",
+            },
+        ],
+    }
+    page = chromium.new_page()
+    try:
+        page.goto(live_server.url + "/m/")
+        draft = page.evaluate(
+            """async (audit) => {
+                const m = await import("./returned.js");
+                const visit = {id: 3, version_id: 5};
+                return m.returnedDraft(visit, m.compact(audit));
+            }""",
+            audit_read,
+        )
+    finally:
+        page.close()
+    assert draft["visit_id"] == 3 and draft["audit_id"] == 7
+    assert draft["returned"] == {"comment": "again", "by": "sup2", "at": "2026-11-22T05:00:00Z"}
+    assert draft["started_at"] == "2026-11-22T02:10:00Z"
+    assert draft["ended_at"] == "2026-11-22T02:31:00Z"
+    assert draft["location_consent"] is True
+    assert draft["answers"] == {
+        "greeted": {"value": True, "badge": "SH-0107"},
+        "vip_help": {"na": True},
+        "docs_photo": {"comment": "rack"},
+    }
+    assert draft["photos"] == {"docs_photo": [evidence]}
+    assert draft["remote_photos"] == [evidence]
 
 
 ESTIMATE_CASES: list[dict[str, Any]] = [

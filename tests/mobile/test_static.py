@@ -181,3 +181,18 @@ def test_both_languages_have_every_string():
     key = re.compile(r"^    (\w+):", re.M)
     assert set(key.findall(en)) == set(key.findall(zh))
     assert len(key.findall(en)) > 100
+
+
+def test_every_module_is_preloaded_and_precached():
+    """A module missing from index.html or sw.js would load late, or not at all offline."""
+    modules = {p.name for p in STATIC_DIR.glob("*.js")} - {"sw.js"}
+    assert {"counters.js", "returned.js"} <= modules
+    assert modules - set(_html_refs()) == set(), "add <link rel=modulepreload> to index.html"
+    assert modules - set(_precache()) == set(), "add these modules to PRECACHE in sw.js"
+
+
+def test_returned_and_counter_strings_in_both_languages():
+    text = (STATIC_DIR / "i18n.js").read_text(encoding="utf-8")
+    for key, zh in (("returned_title", "已退回修改"), ("counter_label", "为您办理的柜台")):
+        assert text.count(f"    {key}:") == 2, key
+        assert zh in text

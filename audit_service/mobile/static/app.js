@@ -3,10 +3,12 @@
 //   #/  visits   #/visit/42  #/visit/42/s/1  #/visit/42/review   #/outbox
 
 import * as api from "./api.js";
+import { countersFor, fetchCounters } from "./counters.js";
 import * as db from "./db.js";
 import { VisitForm, itemOfField, newDraft } from "./form.js";
 import { formatDateTime, lang, setLang, t, tl } from "./i18n.js";
 import * as queue from "./queue.js";
+import * as returned from "./returned.js";
 import { clear, h } from "./util.js";
 
 const view = document.getElementById("view");
@@ -272,6 +274,37 @@ async function localState() {
   return { drafts, byVisit };
 }
 
+/** A visit whose audit the reviewer sent back to me (and no correction is on its way yet). */
+function isReturned(v, q) {
+  if (!v || v.audit_status !== "returned" || !v.audit_id) return false;
+  return !(q && q.kind === "resubmit" && q.status !== "sent");
+}
+
+/**
+ * What the phone needs offline besides the visits: returned audits (to correct them) and the
+ * counters of each outlet (the counter picker). Failures here don't fail the refresh.
+ */
+async function refreshExtras(visits) {
+  for (const v of visits) {
+    if (v.audit_status !== "returned" || !v.audit_id) continue;
+    try {
+      await returned.fetchReturned(v.audit_id);
+    } catch (e) {
+      if (e instanceof api.AuthRequired) throw e;
+      console.warn("returned audit", v.audit_id, e);
+    }
+  }
+  const open = visits.filter((v) => v.status !== "cancelled" && (!v.audit_id || v.audit_status === "returned"));
+  for (const outletId of new Set(open.map((v) => v.outlet && v.outlet.id).filter(Boolean))) {
+    try {
+      await fetchCounters(outletId);
+    } catch (e) {
+      if (e instanceof api.AuthRequired) throw e;
+      console.warn("counters", outletId, e);
+    }
+  }
+}
+
 /** Fetch my visits and any checklist versions not on the phone yet. */
 async function refreshVisits() {
   if (refreshing) return refreshing;
@@ -291,6 +324,7 @@ async function refreshVisits() {
       (v) => !ids.has(v.id) && (drafts.has(v.id) || (byVisit.has(v.id) && byVisit.get(v.id).status !== "sent")),
     );
     await db.replaceAll("visits", visits.concat(kept));
+    await refreshExtras(visits);
     visitsFetchedAt = Date.now();
     await db.kv.set("visits_fetched_at", new Date().toISOString());
     lastError = null;
@@ -327,10 +361,18 @@ async function paintVisits() {
   const visits = await db.getAll("visits");
   const { drafts, byVisit } = await localState();
   const fetchedAt = await db.kv.get("visits_fetched_at").catch(() => null);
-  const order = (v) => (v.audit_id || ["submitted", "approved", "rejected", "in_review", "cancelled", "expired"].includes(v.status) ? 1 : 0);
+  // Returned for correction first, then the visits still to make, then the rest.
+  const order = (v) =>
+    isReturned(v, byVisit.get(v.id)) ? 0 : v.audit_id || ["submitted", "approved", "rejected", "in_review", "cancelled", "expired"].includes(v.status) ? 2 : 1;
   visits.sort((a, b) => order(a) - order(b) || String(a.window_start).localeCompare(String(b.window_start)) || a.id - b.id);
+  const notes = new Map();
+  for (const v of visits) {
+    if (!isReturned(v, byVisit.get(v.id))) continue;
+    const rec = await returned.cached(v.audit_id);
+    notes.set(v.id, (rec && rec.returned) || {});
+  }
   const list = h("ul", { class: "visit-list", id: "visit-list" });
-  for (const v of visits) list.append(visitCard(v, drafts.has(v.id), byVisit.get(v.id)));
+  for (const v of visits) list.append(visitCard(v, drafts.has(v.id), byVisit.get(v.id), notes.get(v.id)));
   mount(
     "visits",
     h(
@@ -360,27 +402,46 @@ async function signOut() {
   showLogin();
 }
 
-function visitCard(v, hasDraft, q) {
+function visitCard(v, hasDraft, q, returnNote) {
+  const isRet = returnNote !== undefined;
   const chips = [h("span", { class: `chip chip-status status-${v.status}` }, statusLabel(v.status))];
   if (v.audit_status && v.audit_status !== "submitted") {
     chips.push(h("span", { class: `chip chip-status status-${v.audit_status}` }, statusLabel(v.audit_status)));
   }
-  let action = t("open_visit");
+  let action = isRet ? t("correct_visit") : t("open_visit");
   if (q && q.status === "queued") chips.push(h("span", { class: "chip chip-queued" }, t("local_queued")));
   else if (q && q.status === "sending") chips.push(h("span", { class: "chip chip-queued" }, t("local_sending")));
   else if (q && q.status === "failed") chips.push(h("span", { class: "chip chip-failed" }, t("local_failed")));
-  else if (q && q.status === "sent" && !hasDraft) chips.push(h("span", { class: "chip chip-sent" }, t("local_sent")));
+  else if (q && q.status === "sent" && !hasDraft && !isRet) chips.push(h("span", { class: "chip chip-sent" }, t("local_sent")));
   if (hasDraft) {
     chips.push(h("span", { class: "chip chip-draft" }, t("local_draft")));
     action = t("continue_visit");
   }
   const outlet = v.outlet || {};
+  const note = isRet
+    ? h(
+        "span",
+        { class: "returned-note", role: "note" },
+        h("span", { class: "returned-title" }, t("returned_title")),
+        returnNote.comment
+          ? h("span", { class: "returned-comment" }, h("span", { class: "visually-hidden" }, `${t("returned_comment")}: `), returnNote.comment)
+          : null,
+        returnNote.by || returnNote.at
+          ? h("span", { class: "returned-by muted small" }, t("returned_by", { by: returnNote.by || "—", time: formatDateTime(returnNote.at) }))
+          : null,
+      )
+    : null;
   return h(
     "li",
-    { class: "visit-card", dataset: { visit: String(v.id) } },
+    { class: `visit-card${isRet ? " visit-returned" : ""}`, dataset: { visit: String(v.id), returned: isRet ? "1" : null } },
     h(
       "a",
-      { href: `#/visit/${v.id}`, class: "visit-link", "aria-label": `${action}: ${outlet.name || v.id}` },
+      {
+        href: `#/visit/${v.id}`,
+        class: "visit-link",
+        "aria-label": `${isRet ? `${t("returned_title")}${returnNote.comment ? `: ${returnNote.comment}` : ""} · ` : ""}${action}: ${outlet.name || v.id}`,
+      },
+      note,
       h("span", { class: "visit-outlet" }, outlet.name || `#${v.id}`, outlet.code ? h("span", { class: "muted" }, ` · ${outlet.code}`) : null),
       h("span", { class: "visit-template" }, tl(v.template_name)),
       h("span", { class: "visit-window muted small" }, `${t("window")}: ${formatDateTime(v.window_start)} – ${formatDateTime(v.window_end)}`),
@@ -405,7 +466,29 @@ async function openVisit(id, page) {
   }
   const qs = await queue.forVisit(id);
   const last = qs[qs.length - 1];
-  if (!draft && (last || visit.audit_id)) {
+  let returnedRec = null;
+  if (!draft && isReturned(visit, last) && !(last && last.status !== "sent")) {
+    // Returned for correction: a new draft from the previous answers (fresh when online).
+    try {
+      returnedRec = await returned.loadReturned(visit.audit_id);
+    } catch (e) {
+      if (e instanceof api.AuthRequired) return;
+      mount("visit", h("div", { class: "card" }, h("p", { class: "alert alert-error" }, t("returned_load_failed", { detail: errorText(e) })), backLink()), `visit:${id}`);
+      return;
+    }
+    if (!returnedRec) {
+      mount("visit", h("div", { class: "card" }, h("p", { class: "alert alert-error", id: "returned-missing" }, t("returned_missing")), backLink()), `visit:${id}`);
+      return;
+    }
+    if (returnedRec.status !== "returned") {
+      // Resubmitted (or reviewed) meanwhile, elsewhere: the server's word wins.
+      const fresh = { ...visit, audit_status: returnedRec.status };
+      await db.put("visits", fresh);
+      renderSubmitted(fresh, last);
+      return;
+    }
+  }
+  if (!draft && !returnedRec && (last || visit.audit_id)) {
     renderSubmitted(visit, last);
     return;
   }
@@ -424,8 +507,21 @@ async function openVisit(id, page) {
     return;
   }
   if (routeOf(location.hash) !== `visit:${id}` || !api.isSignedIn()) return; // moved on
+  let counters = [];
+  try {
+    counters = await countersFor(visit.outlet && visit.outlet.id);
+  } catch (e) {
+    if (e instanceof api.AuthRequired) return;
+  }
+  if (routeOf(location.hash) !== `visit:${id}` || !api.isSignedIn()) return; // moved on
   if (!draft) {
-    draft = newDraft(visit); // started_at: the moment the visit is first opened
+    // started_at: the moment the visit is first opened (a correction keeps the visit's own).
+    draft = returnedRec ? returned.returnedDraft(visit, returnedRec) : newDraft(visit);
+    if (returnedRec) {
+      // The audit as read back has no counter_id: reuse the one this phone sent, if any.
+      const sentWith = qs.filter((q) => q.body && Number.isInteger(q.body.counter_id)).pop();
+      if (sentWith) draft.counter_id = sentWith.body.counter_id;
+    }
     await db.put("drafts", draft);
   }
   const form = new VisitForm({
@@ -434,6 +530,7 @@ async function openVisit(id, page) {
     def: version.definition,
     draft,
     go,
+    counters,
     submit: (body, snapshot) => submitVisit(visit, body, snapshot),
   });
   currentForm = form;
@@ -507,7 +604,14 @@ async function renderOutbox() {
       h(
         "li",
         { class: `card outbox-item outbox-${q.status}`, dataset: { uuid: q.uuid, status: q.status } },
-        h("p", {}, h("strong", {}, q.outlet_name || `#${q.visit_id}`), " ", h("span", { class: `chip chip-${q.status}` }, t(statusKey))),
+        h(
+          "p",
+          {},
+          h("strong", {}, q.outlet_name || `#${q.visit_id}`),
+          " ",
+          h("span", { class: `chip chip-${q.status}` }, t(statusKey)),
+          q.kind === "resubmit" ? [" ", h("span", { class: "chip chip-draft" }, t("resubmission"))] : null,
+        ),
         h("p", { class: "muted small" }, formatDateTime(q.created_at), " · ", t("q_attempts", { n: q.attempts })),
         photos ? h("p", { class: "muted small" }, t("q_photos", { done, total: photos })) : null,
         q.last_error && q.status !== "sent" ? h("p", { class: "small" }, t("q_last_error", { detail: q.last_error })) : null,

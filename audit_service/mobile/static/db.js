@@ -1,5 +1,7 @@
 // IndexedDB: everything the app needs offline.
 //   kv          small values by key (the visits list, when it was fetched, the last user)
+//               "audit:<id>": a returned audit's answers and the reviewer's comment
+//               "counters:<outlet_id>": the outlet's counters (the counter picker)
 //   visits      visits by id (the last list from the server)
 //   definitions checklist versions by version_id (published versions never change)
 //   drafts      one per visit being filled: answers, photo ids, started_at, location

@@ -1,6 +1,9 @@
 // Filling in a visit: one section per page, then a review page with location consent, the
 // score estimate and Submit. The draft (answers, photo ids, started_at, ...) is saved to
 // IndexedDB on every change, so it survives reloads and going offline.
+// The first section also asks which counter served the auditor (optional: counter_id). A draft
+// with an audit_id corrects a returned audit: the reviewer's comment is shown on every page and
+// photos already on the server (draft.remote_photos, by evidence id) show as "already uploaded".
 
 import * as db from "./db.js";
 import {
@@ -22,6 +25,7 @@ import {
   scaleMin,
   sections,
 } from "./checklist.js";
+import { counterLabel } from "./counters.js";
 import { formatDateTime, t, tl } from "./i18n.js";
 import { downscale } from "./photos.js";
 import { clear, domId, h, newId } from "./util.js";
@@ -75,6 +79,25 @@ function cameraIcon() {
   return svg;
 }
 
+/** A tick (an uploaded photo). */
+function checkIcon() {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "20");
+  svg.setAttribute("height", "20");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("class", "icon");
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", "M4 12.5l5 5L20 6.5");
+  path.setAttribute("fill", "none");
+  path.setAttribute("stroke", "currentColor");
+  path.setAttribute("stroke-width", "2.5");
+  path.setAttribute("stroke-linecap", "round");
+  path.setAttribute("stroke-linejoin", "round");
+  svg.append(path);
+  return svg;
+}
+
 /** A server message without its leading "answers.x.value: " (shown next to the item anyway). */
 export function plainMessage(e) {
   const msg = String(e.message || "");
@@ -84,9 +107,10 @@ export function plainMessage(e) {
 export class VisitForm {
   /**
    * host: element to render into; visit, def (the checklist definition), draft;
-   * go(hash): navigate; submit(body, draft): queue the submission.
+   * go(hash): navigate; submit(body, draft): queue the submission; counters: the outlet's
+   * counters ([{id, code, name}]) for the optional "which counter served you" picker.
    */
-  constructor({ host, visit, def, draft, go, submit }) {
+  constructor({ host, visit, def, draft, go, submit, counters = [] }) {
     this.host = host;
     this.visit = visit;
     this.def = def;
@@ -104,6 +128,12 @@ export class VisitForm {
     this.draft.stopwatches = this.draft.stopwatches || {};
     this.draft.photos = this.draft.photos || {};
     this.draft.answers = this.draft.answers || {};
+    this.draft.remote_photos = this.draft.remote_photos || [];
+    this.counters = Array.isArray(counters) ? counters : [];
+  }
+
+  isRemotePhoto(pid) {
+    return this.draft.remote_photos.includes(pid);
   }
 
   // ---------------------------------------------------------------- persistence
@@ -168,8 +198,58 @@ export class VisitForm {
         [v.outlet && v.outlet.code, tl(v.template_name) || tl(this.def.name)].filter(Boolean).join(" · "),
       ),
       h("p", { class: "muted small" }, t("started", { time: formatDateTime(this.draft.started_at) })),
+      this.returnedNote(),
       this.progressBar(),
       this.generalErrors(),
+    );
+  }
+
+  /** The reviewer's reason, on every page of a correction. */
+  returnedNote() {
+    if (!this.draft.audit_id) return null;
+    const r = this.draft.returned || {};
+    return h(
+      "div",
+      { class: "returned-note", id: "returned-note", role: "note" },
+      h("p", { class: "returned-title" }, t("returned_title")),
+      r.comment ? h("p", { class: "returned-comment" }, h("span", { class: "visually-hidden" }, `${t("returned_comment")}: `), r.comment) : null,
+      r.by || r.at ? h("p", { class: "muted small" }, t("returned_by", { by: r.by || "—", time: formatDateTime(r.at) })) : null,
+      h("p", { class: "small" }, t("returned_hint")),
+    );
+  }
+
+  /** "Which counter served you?" (optional; the server attributes counter items with it). */
+  counterField() {
+    const chosen = this.draft.counter_id ?? null;
+    const list = this.counters.slice();
+    if (chosen !== null && !list.some((c) => c.id === chosen)) list.push({ id: chosen, code: `#${chosen}`, name: "" });
+    if (!list.length) return null;
+    const id = "counter-select";
+    const helpId = "counter-help";
+    const select = h(
+      "select",
+      {
+        id,
+        name: "counter_id",
+        class: "input input-select",
+        "aria-describedby": helpId,
+        onchange: (e) => {
+          const v = e.target.value;
+          if (v) this.draft.counter_id = Number(v);
+          else delete this.draft.counter_id;
+          this.saveNow();
+        },
+      },
+      h("option", { value: "" }, t("counter_none")),
+      list.map((c) => h("option", { value: String(c.id), selected: c.id === chosen }, counterLabel(c))),
+    );
+    select.value = chosen === null ? "" : String(chosen);
+    return h(
+      "div",
+      { class: "card counter-field", id: "counter-field" },
+      h("label", { for: id }, t("counter_label")),
+      select,
+      h("p", { class: "muted small", id: helpId }, t("counter_help")),
     );
   }
 
@@ -228,6 +308,7 @@ export class VisitForm {
         h("p", { class: "muted small", id: "section-of" }, t("section_of", { i: i + 1, n: secs.length })),
         h("h2", { class: "section-title" }, tl(sec.label) || sec.name),
       ),
+      i === 0 ? this.counterField() : null,
       list,
       h(
         "nav",
@@ -547,6 +628,22 @@ export class VisitForm {
     const min = Math.max(1, minPhotos(item));
     const grid = h("div", { class: "thumbs" });
     ids.forEach((pid, i) => {
+      if (this.isRemotePhoto(pid)) {
+        // On the server already (a returned audit's): kept by its evidence id, bytes not needed.
+        grid.append(
+          h(
+            "div",
+            { class: "thumb thumb-remote", dataset: { photo: pid }, role: "img", "aria-label": t("photo_uploaded_label", { i: i + 1 }) },
+            h("span", { class: "thumb-uploaded" }, checkIcon(), h("span", {}, t("photo_uploaded"))),
+            h(
+              "button",
+              { type: "button", class: "thumb-remove", "aria-label": t("photo_remove", { i: i + 1 }), onclick: () => this.removePhoto(item, pid) },
+              "×",
+            ),
+          ),
+        );
+        return;
+      }
       const img = h("img", { alt: "", class: "thumb-img", width: "96", height: "96" });
       this.thumbnail(pid).then((url) => {
         if (url) img.src = url;
@@ -629,7 +726,8 @@ export class VisitForm {
 
   removePhoto(item, pid) {
     this.draft.photos[item.name] = (this.draft.photos[item.name] || []).filter((x) => x !== pid);
-    db.del("photos", pid).catch(() => {});
+    if (this.isRemotePhoto(pid)) this.draft.remote_photos = this.draft.remote_photos.filter((x) => x !== pid);
+    else db.del("photos", pid).catch(() => {});
     const url = this.thumbUrls.get(pid);
     if (url) URL.revokeObjectURL(url);
     this.thumbUrls.delete(pid);
@@ -792,7 +890,7 @@ export class VisitForm {
       onchange: (e) => this.setConsent(e.target.checked),
     });
     this.locationStatus = h("p", { class: "muted small", id: "location-status", "aria-live": "polite" });
-    this.submitBtn = h("button", { class: "btn btn-primary", type: "button", id: "submit-btn", onclick: () => this.submit() }, t("submit"));
+    this.submitBtn = h("button", { class: "btn btn-primary", type: "button", id: "submit-btn", onclick: () => this.submit() }, this.submitLabel());
     this.submitMsg = h("p", { class: "err", role: "alert", id: "submit-msg" });
     const secs = sections(this.def);
     return h(
@@ -916,6 +1014,10 @@ export class VisitForm {
     });
   }
 
+  submitLabel() {
+    return this.draft.audit_id ? t("resubmit") : t("submit");
+  }
+
   async submit() {
     if (this.submitting) return;
     const errors = checkAll(this.def, this.draft, this.draft.raw);
@@ -933,10 +1035,12 @@ export class VisitForm {
       await this.flush();
       const body = {
         started_at: this.draft.started_at,
-        ended_at: new Date().toISOString(),
+        // A correction keeps the visit's own end; a new visit ends now.
+        ended_at: this.draft.ended_at || new Date().toISOString(),
         location: this.draft.location_consent && this.draft.location ? this.draft.location : null,
         answers: buildAnswers(this.def, this.draft),
       };
+      if (Number.isInteger(this.draft.counter_id)) body.counter_id = this.draft.counter_id;
       const snapshot = structuredClone(this.draft);
       snapshot.server_errors = null;
       snapshot.submit_tried = false;
@@ -947,7 +1051,7 @@ export class VisitForm {
       this.closed = false;
       this.submitting = false;
       this.submitBtn.disabled = false;
-      this.submitBtn.textContent = t("submit");
+      this.submitBtn.textContent = this.submitLabel();
       this.submitMsg.textContent = t("unknown_error", { detail: e && e.message });
       throw e;
     }

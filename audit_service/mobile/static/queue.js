@@ -4,6 +4,9 @@
 // answers. Network errors, 5xx and 429 keep it queued with a growing delay; 2xx ends it; 422
 // puts it back as a draft with the server's messages; any other refusal (409 included) marks it
 // failed, shown to the user and never retried.
+// A correction of a returned audit (draft.audit_id set) goes the same way to
+// POST /audits/{id}/resubmit, with its own new uuid; photos the server already has (kept by
+// evidence id, draft.remote_photos) count as uploaded from the start.
 
 import * as db from "./db.js";
 import { api, ApiError, AuthRequired, isSignedIn, NetworkError } from "./api.js";
@@ -75,8 +78,14 @@ export async function summary() {
  * same transaction). ``body`` is the request body with local photo ids in ``photos``.
  */
 export async function enqueue({ visit, draft, body }) {
+  const resubmit = Boolean(draft && draft.audit_id);
+  const remote = new Set(((draft && draft.remote_photos) || []).map(String));
+  const uploaded = {}; // local photo id -> evidence id
+  for (const [, pid] of photoIds(body)) if (remote.has(pid)) uploaded[pid] = pid;
   const item = {
     uuid: newId(),
+    kind: resubmit ? "resubmit" : "submit",
+    audit_id: resubmit ? draft.audit_id : null,
     visit_id: visit.id,
     outlet_id: visit.outlet && visit.outlet.id,
     outlet_name: visit.outlet ? visit.outlet.name : "",
@@ -85,7 +94,7 @@ export async function enqueue({ visit, draft, body }) {
     attempts: 0,
     next_at: 0,
     body,
-    uploaded: {}, // local photo id -> evidence id
+    uploaded,
     draft, // restored as the draft if the server answers 422
     last_error: null,
     result: null,
@@ -175,9 +184,15 @@ async function finishSent(item, status, result) {
     ops.push({
       store: "visits",
       op: "put",
-      value: { ...visit, status: "submitted", audit_id: item.result ? item.result.id : visit.audit_id },
+      value: {
+        ...visit,
+        status: "submitted",
+        audit_id: item.result ? item.result.id : visit.audit_id,
+        audit_status: (item.result && item.result.status) || "submitted",
+      },
     });
   }
+  if (item.audit_id) ops.push({ store: "kv", op: "del", key: `audit:${item.audit_id}` });
   await db.batch(ops);
   const sent = (await items()).filter((q) => q.status === "sent");
   for (const old of sent.slice(0, Math.max(0, sent.length - KEEP_SENT))) await db.del("queue", old.uuid);
@@ -207,7 +222,11 @@ async function sendOne(item) {
   await save(item);
   try {
     await uploadPhotos(item);
-    const resp = await api(`visits/${encodeURIComponent(item.visit_id)}/audit`, {
+    const path =
+      item.kind === "resubmit"
+        ? `audits/${encodeURIComponent(item.audit_id)}/resubmit`
+        : `visits/${encodeURIComponent(item.visit_id)}/audit`;
+    const resp = await api(path, {
       method: "POST",
       json: requestBody(item),
       headers: { "Idempotency-Key": item.uuid },
@@ -327,7 +346,9 @@ export async function discard(uuid) {
   const item = await db.get("queue", uuid);
   if (!item || item.status !== "failed") return;
   const ops = [{ store: "queue", op: "del", key: uuid }];
-  for (const [, pid] of photoIds(item.body)) ops.push({ store: "photos", op: "del", key: pid });
+  for (const [, pid] of photoIds(item.body)) {
+    if (item.uploaded[pid] !== pid) ops.push({ store: "photos", op: "del", key: pid });
+  }
   await db.batch(ops);
   notify({ type: "discarded", item });
 }
