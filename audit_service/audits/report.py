@@ -600,9 +600,9 @@ def _bar_html(percent: float | None) -> str:
     return f'<div class="bar"><span style="width:{width:.1f}%"></span></div>'
 
 
-def render_html(view: ReportView) -> str:
-    result_class = "none" if view.passed is None else "pass" if view.passed else "fail"
-    head_rows = [
+def _head_rows(view: ReportView) -> list[tuple[str, str]]:
+    """The report's header table (label, value), shared by the HTML and the PDF."""
+    rows = [
         ("网点 / Outlet", view.outlet),
         ("检查表 / Checklist", f"{view.template_zh} / {view.template_en}"),
         ("检查表版本 / Version", f"{view.template_code} · version id {view.version_id}"),
@@ -612,11 +612,17 @@ def render_html(view: ReportView) -> str:
         ("状态 / Status", view.status),
     ]
     if view.reviewed:
-        head_rows.append(("审核 / Reviewed", view.reviewed))
+        rows.append(("审核 / Reviewed", view.reviewed))
     if view.location:
-        head_rows.append(("位置 / Location", view.location))
+        rows.append(("位置 / Location", view.location))
     if view.corrective_actions:
-        head_rows.append(("整改 / Corrective actions", view.corrective_actions))
+        rows.append(("整改 / Corrective actions", view.corrective_actions))
+    return rows
+
+
+def render_html(view: ReportView) -> str:
+    result_class = "none" if view.passed is None else "pass" if view.passed else "fail"
+    head_rows = _head_rows(view)
     head = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in head_rows)
     notes = "".join(f'<div class="note">{_e(n)}</div>' for n in view.notes)
     breakdown = "".join(
@@ -800,21 +806,7 @@ def render_pdf(view: ReportView) -> bytes:
         Paragraph(f"{_p(view.template_zh)} / {_p(view.template_en)}", muted),
         Spacer(1, 3 * mm),
     ]
-    head_rows = [
-        ("网点 / Outlet", view.outlet),
-        ("检查表 / Checklist", f"{view.template_zh} / {view.template_en}"),
-        ("检查表版本 / Version", f"{view.template_code} · version id {view.version_id}"),
-        ("检查员 / Auditor", view.auditor),
-        ("走访时间 / Visit", f"{view.visit} ({view.timezone})"),
-        ("提交 / Submitted", view.submitted),
-        ("状态 / Status", view.status),
-    ]
-    if view.reviewed:
-        head_rows.append(("审核 / Reviewed", view.reviewed))
-    if view.location:
-        head_rows.append(("位置 / Location", view.location))
-    if view.corrective_actions:
-        head_rows.append(("整改 / Corrective actions", view.corrective_actions))
+    head_rows = _head_rows(view)
     result_color = green if view.passed else red if view.passed is False else colors.black
     score_cell = [
         Paragraph("得分 / Score", center),

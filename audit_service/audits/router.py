@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from audit_service.audits import report, service
 from audit_service.audits.schemas import (
@@ -20,10 +22,10 @@ from audit_service.audits.schemas import (
     VisitCreate,
     VisitRead,
 )
-from audit_service.authz import Permission
+from audit_service.authz import Permission, Principal
 from audit_service.core.types import MAX_ID, IdPath
 from audit_service.deps import ClientIpDep, ClockDep, Requires, SessionDep, SettingsDep, StoreDep
-from audit_service.models.audits import AuditStatus, VisitStatus
+from audit_service.models.audits import Audit, AuditStatus, VisitStatus
 
 router = APIRouter(tags=["audits"])
 
@@ -39,6 +41,36 @@ IdempotencyKey = Annotated[
         description="A UUID the phone generates once per submission; retries reuse it",
     ),
 ]
+
+
+def _once(
+    session: Session,
+    caller: Principal,
+    key: uuid.UUID,
+    scope: str,
+    body: AuditSubmission,
+    action: Callable[..., Audit],
+    target_id: int,
+    status_code: int,
+    now: datetime,
+) -> JSONResponse:
+    """Run a submission ``action`` once per Idempotency-Key; a retry gets the first response."""
+
+    def run() -> dict:
+        audit = action(session, caller, target_id, body, now=now)
+        return service.audit_read(session, audit).model_dump(mode="json")
+
+    code, content = service.idempotent(
+        session,
+        caller,
+        key,
+        scope,
+        body.model_dump(mode="json"),
+        run,
+        status_code=status_code,
+        now=now,
+    )
+    return JSONResponse(content, status_code=code)
 
 
 @router.post(
@@ -106,23 +138,17 @@ def submit_audit(
     session: SessionDep,
     clock: ClockDep,
 ) -> Response:
-    now = clock()
-
-    def run() -> dict:
-        audit = service.submit(session, caller, visit_id, body, now=now)
-        return service.audit_read(session, audit).model_dump(mode="json")
-
-    code, content = service.idempotent(
+    return _once(
         session,
         caller,
         key,
         f"POST /visits/{visit_id}/audit",
-        body.model_dump(mode="json"),
-        run,
-        status_code=status.HTTP_201_CREATED,
-        now=now,
+        body,
+        service.submit,
+        visit_id,
+        status.HTTP_201_CREATED,
+        clock(),
     )
-    return JSONResponse(content, status_code=code)
 
 
 @router.get(
@@ -203,23 +229,17 @@ def resubmit_audit(
     session: SessionDep,
     clock: ClockDep,
 ) -> Response:
-    now = clock()
-
-    def run() -> dict:
-        audit = service.resubmit(session, caller, audit_id, body, now=now)
-        return service.audit_read(session, audit).model_dump(mode="json")
-
-    code, content = service.idempotent(
+    return _once(
         session,
         caller,
         key,
         f"POST /audits/{audit_id}/resubmit",
-        body.model_dump(mode="json"),
-        run,
-        status_code=status.HTTP_200_OK,
-        now=now,
+        body,
+        service.resubmit,
+        audit_id,
+        status.HTTP_200_OK,
+        clock(),
     )
-    return JSONResponse(content, status_code=code)
 
 
 @router.get(

@@ -8,7 +8,6 @@ actions. Every change is an ``AuditEvent`` (who, when, what, why).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import random
@@ -41,7 +40,7 @@ from audit_service.audits.schemas import (
     VisitCreate,
     VisitRead,
 )
-from audit_service.authz import Permission, Principal
+from audit_service.authz import Principal
 from audit_service.checklists.definition import ChecklistDefinition
 from audit_service.checklists.scoring import score_audit
 from audit_service.checklists.service import definition_of, get_version
@@ -344,15 +343,6 @@ def idempotent(
 # ---------------------------------------------------------------- submission
 
 
-def _answer_json(answer: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(answer):
-        data = dataclasses.asdict(answer)  # type: ignore[arg-type]
-    else:
-        data = answer.model_dump(mode="json")
-    data["photos"] = [str(p) for p in data.get("photos") or ()]
-    return {k: v for k, v in data.items() if v not in (None, [], ()) or k in ("value", "na")}
-
-
 def _check_photos(
     session: Session, principal: Principal, outlet_id: int, answers: Mapping[str, Any]
 ) -> None:
@@ -434,7 +424,7 @@ def _apply_answers(
 ) -> None:
     """Score ``answers`` and (re)write the audit's result and per-item rows."""
     result = score_audit(defn, answers)
-    audit.answers = {name: _answer_json(a) for name, a in answers.items()}
+    audit.answers = {name: a.to_dict() for name, a in answers.items()}
     breakdown = result.to_dict()
     breakdown["counter_id"] = counter_id
     audit.breakdown = breakdown
@@ -818,7 +808,3 @@ def edit_answer(
     )
     session.flush()
     return audit
-
-
-def can_submit(principal: Principal) -> bool:
-    return principal.can(Permission.audit_submit)
