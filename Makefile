@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export YOLO_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint format install api-install clean migrate roles bench-vision
+.PHONY: demo test lint format install api-install clean migrate roles bench-vision bench-scores
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ roles: $(STAMP)
 # Needs the footage in ../shared/data/footage (or AUDITLENS_FOOTAGE_DIR); prints a side-by-side table.
 bench-vision: $(STAMP)
 	$(BIN)/python -m vision.bench
+
+# Generates a year of 500 outlets into PostgreSQL database auditlens_bench (once), times the score routes.
+bench-scores: $(STAMP)
+	$(BIN)/python -m audit_service.performance.bench
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache

@@ -41,8 +41,10 @@ def _routers() -> list[APIRouter]:
     from audit_service.cameras.router import router as cameras_router
     from audit_service.checklists.router import router as checklists_router
     from audit_service.corrective_actions.router import router as actions_router
+    from audit_service.cross_checks.router import router as cross_checks_router
     from audit_service.evidence.router import router as evidence_router
     from audit_service.organisation.router import router as organisation_router
+    from audit_service.performance.router import router as performance_router
     from audit_service.roster.router import router as roster_router
     from audit_service.staff.router import router as staff_router
     from audit_service.workers.router import router as workers_router
@@ -60,6 +62,8 @@ def _routers() -> list[APIRouter]:
         checklists_router,
         audits_router,
         actions_router,
+        performance_router,
+        cross_checks_router,
     ]
 
 

@@ -39,6 +39,13 @@ class Permission(enum.StrEnum):
     action_read = "action:read"
     action_fix = "action:fix"
     action_verify = "action:verify"
+    score_read = "score:read"
+    score_own = "score:own"
+    score_export = "score:export"
+    score_settings = "score:settings"
+    dispute_raise = "dispute:raise"
+    dispute_resolve = "dispute:resolve"
+    crosscheck_review = "crosscheck:review"
 
 
 P = Permission
@@ -64,6 +71,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.action_read,
             P.action_fix,
             P.action_verify,
+            P.score_read,
+            P.score_export,
+            P.dispute_resolve,
+            P.crosscheck_review,
         }
     ),
     Role.auditor: frozenset(
@@ -81,12 +92,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.checklist_read,
             P.audit_read,
             P.action_read,
+            P.score_read,
+            P.score_export,
+            P.dispute_resolve,
         }
     ),
     # Staff see their own outlet, their own record and their own shifts only; an outlet manager
     # works the corrective actions assigned to them.
     Role.staff: frozenset(
-        {P.org_read, P.staff_read, P.roster_read, P.evidence_upload, P.action_read, P.action_fix}
+        {
+            P.org_read,
+            P.staff_read,
+            P.roster_read,
+            P.evidence_upload,
+            P.action_read,
+            P.action_fix,
+            P.score_own,
+            P.dispute_raise,
+        }
     ),
     # A vision worker (API token, no password): its cameras' configs, snapshots, findings.
     Role.worker: frozenset({P.camera_read, P.camera_secret, P.evidence_upload, P.vision_ingest}),
@@ -107,7 +130,7 @@ PERMISSION_NOTES: dict[Permission, str] = {
     P.evidence_view: "mint a view URL for evidence in scope (logged)",
     P.evidence_log: "read the evidence access log",
     P.vision_ingest: "post findings, queue samples, states, camera health (worker: own cameras)",
-    P.vision_read: "live counter states, findings, queue samples, camera health in scope",
+    P.vision_read: "live counter states, findings, queue samples and waits, camera health in scope",
     P.checklist_read: "checklist templates and versions",
     P.checklist_write: "create, edit, import and publish checklist versions",
     P.visit_assign: "assign visits and schedule unannounced ones for outlets in scope",
@@ -117,6 +140,13 @@ PERMISSION_NOTES: dict[Permission, str] = {
     P.action_read: "corrective actions in scope (staff role: assigned to them)",
     P.action_fix: "mark a corrective action fixed with evidence (staff role: assigned to them)",
     P.action_verify: "verify or reopen a fixed corrective action",
+    P.score_read: "performance scores, their findings, disputes and cross-checks in scope",
+    P.score_own: "one's own scores and findings (outlet manager: the outlet's findings)",
+    P.score_export: "export a period's scores as CSV or XLSX",
+    P.score_settings: "change the score model's weights and thresholds",
+    P.dispute_raise: "dispute a finding attributed to oneself (outlet manager: in the outlet)",
+    P.dispute_resolve: "uphold or reject a dispute",
+    P.crosscheck_review: "review a shopper report that disagrees with the cameras",
 }
 
 

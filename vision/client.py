@@ -166,14 +166,21 @@ class AuditLensClient:
         samples: list[dict[str, Any]] | None = None,
         states: list[dict[str, Any]] | None = None,
         health: list[dict[str, Any]] | None = None,
+        waits: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """``POST /vision/batches``; returns the server's counts (stored / duplicates)."""
-        body = {
+        """``POST /vision/batches``; returns the server's counts (stored / duplicates).
+
+        ``waits`` is sent only when there are some: an API older than the list refuses the key,
+        and only the batches that carry waits should be refused by it.
+        """
+        body: dict[str, list[dict[str, Any]]] = {
             "events": events or [],
             "samples": samples or [],
             "states": states or [],
             "health": health or [],
         }
+        if waits:
+            body["waits"] = waits
         result = self._json("POST", f"{API_PREFIX}/vision/batches", json=body)
         return result if isinstance(result, dict) else {}
 

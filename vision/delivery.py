@@ -3,7 +3,8 @@
 For each camera with records waiting, oldest first: upload the snapshots of the batch's events
 (once: the evidence id is stored in the outbox row, so a retry never uploads again), POST the
 batch of consecutive records, then forget them. The server ignores replays (events by
-``(id, phase)``, samples by ``(camera, zone, t)``), so at-least-once here is exactly-once there.
+``(id, phase)``, samples by ``(camera, zone, t)``, waits by ``(camera, zone, track, joined)``), so
+at-least-once here is exactly-once there.
 
 * A retryable failure stops that camera's drain and holds its records with exponential backoff
   (base × 2^attempts, at most ``backoff_max_s``, jittered; the attempt count is in the outbox, so
@@ -29,9 +30,15 @@ from vision.outbox import Outbox, OutboxRecord
 
 log = logging.getLogger(__name__)
 
-_LISTS = {"events": "event", "samples": "sample", "states": "state", "health": "health"}
+_LISTS = {
+    "events": "event",
+    "samples": "sample",
+    "states": "state",
+    "health": "health",
+    "waits": "wait",
+}
 _LIST_OF = {kind: name for name, kind in _LISTS.items()}
-_ITEM_RE = re.compile(r"\b(events|samples|states|health)(?:\[(\d+)\]|\.(\d+)\b)")
+_ITEM_RE = re.compile(r"\b(events|samples|states|health|waits)(?:\[(\d+)\]|\.(\d+)\b)")
 
 
 @dataclass
@@ -254,6 +261,7 @@ class Deliverer:
                 samples=lists["samples"],
                 states=lists["states"],
                 health=lists["health"],
+                waits=lists["waits"],
             )
         except DeliveryError as exc:
             if exc.retryable:

@@ -28,19 +28,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from vision.analytics.events import QueueSample, VisionEvent
+from vision.analytics.events import QueueSample, QueueWait, VisionEvent
 from vision.pipeline import ZoneState
 
 log = logging.getLogger(__name__)
 
-RecordKind = Literal["event", "sample", "state", "health"]
-KINDS: tuple[RecordKind, ...] = ("event", "sample", "state", "health")
+RecordKind = Literal["event", "sample", "state", "health", "wait"]
+KINDS: tuple[RecordKind, ...] = ("event", "sample", "state", "health", "wait")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS records (
+_RECORDS_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,   -- insertion order = delivery order per camera
     camera_id TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('event', 'sample', 'state', 'health')),
+    kind TEXT NOT NULL CHECK (kind IN ('event', 'sample', 'state', 'health', 'wait')),
     payload TEXT NOT NULL,                  -- JSON, the API's batch item shape
     snapshot TEXT,                          -- file name in the snapshot folder, or NULL
     evidence_id TEXT,                       -- set once the snapshot is uploaded
@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS records (
     last_error TEXT,
     created_at REAL NOT NULL
 );
+"""
+_RECORDS_COLUMNS = (
+    "id, camera_id, kind, payload, snapshot, evidence_id, attempts, next_attempt_at, last_error, "
+    "created_at"
+)
+_SCHEMA = (
+    _RECORDS_TABLE.format(name="records")
+    + """
 CREATE INDEX IF NOT EXISTS records_camera ON records (camera_id, id);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -62,6 +70,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     created_at REAL NOT NULL
 );
 """
+)
 
 
 def _plain_json(value: Any) -> Any:
@@ -117,6 +126,18 @@ def sample_payload(sample: QueueSample, *, epoch_offset: float = 0.0) -> dict[st
         "count": sample.count,
         "smoothed": sample.smoothed,
         "wait_s": sample.wait_s,
+    }
+
+
+def wait_payload(wait: QueueWait, *, epoch_offset: float = 0.0) -> dict[str, Any]:
+    return {
+        "camera_id": wait.camera_id,
+        "zone": wait.zone,
+        "track_id": int(wait.track_id),
+        "joined": iso(wait.joined + epoch_offset),
+        "left": iso(wait.left + epoch_offset),
+        "wait_s": round(wait.wait_s, 3),
+        "sla_s": wait.sla_s,
     }
 
 
@@ -230,7 +251,41 @@ class Outbox:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            self._upgrade_records()
         self._remove_orphan_snapshots()
+
+    def _upgrade_records(self) -> None:
+        """An outbox written by an older worker checks ``kind`` against fewer kinds (no
+        ``wait``): rebuild its table with the current check, keeping every record, its id and
+        the id sequence (SQLite cannot alter a CHECK constraint in place)."""
+        row = self._db.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'records'"
+        ).fetchone()
+        if row is None or all(f"'{kind}'" in row[0] for kind in KINDS):
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            seq = self._db.execute(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'records'"
+            ).fetchone()
+            self._db.execute(_RECORDS_TABLE.format(name="records_upgraded"))
+            self._db.execute(
+                f"INSERT INTO records_upgraded ({_RECORDS_COLUMNS}) "  # noqa: S608 - constants
+                f"SELECT {_RECORDS_COLUMNS} FROM records ORDER BY id"
+            )
+            self._db.execute("DROP TABLE records")
+            self._db.execute("ALTER TABLE records_upgraded RENAME TO records")
+            if seq is not None:  # ids of delivered records are never handed out again
+                self._db.execute("DELETE FROM sqlite_sequence WHERE name = 'records'")
+                self._db.execute(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES ('records', ?)", (seq[0],)
+                )
+            self._db.execute("CREATE INDEX IF NOT EXISTS records_camera ON records (camera_id, id)")
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        log.info("outbox %s: upgraded its records table (queue waits)", self.path)
 
     # ------------------------------------------------------------------ writing
 
@@ -255,6 +310,11 @@ class Outbox:
                 (s.camera_id, "sample", sample_payload(s, epoch_offset=epoch_offset), None)
                 for s in samples
             ]
+        )
+
+    def put_waits(self, waits: Iterable[QueueWait], *, epoch_offset: float = 0.0) -> list[int]:
+        return self._insert(
+            [(w.camera_id, "wait", wait_payload(w, epoch_offset=epoch_offset), None) for w in waits]
         )
 
     def put_states(self, states: Iterable[ZoneState], *, epoch_offset: float = 0.0) -> list[int]:

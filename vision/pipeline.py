@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from vision.analytics.attendance import CounterAttendance
-from vision.analytics.events import QueueSample, VisionEvent
+from vision.analytics.events import QueueSample, QueueWait, VisionEvent
 from vision.analytics.hours import OpeningSchedule
 from vision.analytics.queue import QueueMonitor
 from vision.analytics.zones import ZoneGeometry
@@ -49,6 +49,8 @@ class FrameResult:
     events: list[VisionEvent] = field(default_factory=list)
     samples: list[QueueSample] = field(default_factory=list)
     states: list[ZoneState] = field(default_factory=list)
+    # Queue waits that completed on this frame (the person left the queue zone).
+    waits: list[QueueWait] = field(default_factory=list)
     # JPEG evidence for the events that start on this frame, by event id.
     snapshots: dict[uuid.UUID, bytes] = field(default_factory=dict)
     detections: Detections = field(default_factory=Detections)
@@ -163,6 +165,18 @@ class CameraPipeline:
             )
             result.events += update.events
             result.samples += update.samples
+            result.waits += [
+                QueueWait(
+                    camera_id=cam,
+                    zone=zone_id,
+                    track_id=int(w.track_id),
+                    joined=w.joined,
+                    left=w.left,
+                    wait_s=w.wait_s,
+                    sla_s=monitor.wait_sla_s,
+                )
+                for w in update.completed_waits
+            ]
             zones[zone_id] = {
                 "count": update.count,
                 "state": None,

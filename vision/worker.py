@@ -1,8 +1,9 @@
 """The vision worker: one thread per camera (source → pipeline → outbox) and one delivery thread.
 
 * A camera thread opens its source, builds its pipeline at the first frame (the pipeline needs the
-  frame size), and writes every event, snapshot, queue sample and zone state to the outbox. Any
-  exception is logged and the camera restarts with backoff; other cameras never notice.
+  frame size), and writes every event, snapshot, queue sample, completed queue wait and zone
+  state to the outbox. Any exception is logged and the camera restarts with backoff; other
+  cameras never notice.
 * The main loop writes a health record per camera every ``health_every_s`` (it works even while a
   camera thread waits to reconnect), refetches the configs from the API when they came from it,
   and on stop: stops the cameras (their pipelines close open spells), then flushes the outbox.
@@ -251,6 +252,8 @@ class CameraRunner:
             self.outbox.put_event(event, result.snapshots.get(event.id), epoch_offset=offset)
         if result.samples:
             self.outbox.put_samples(result.samples, epoch_offset=offset)
+        if result.waits:
+            self.outbox.put_waits(result.waits, epoch_offset=offset)
         if result.states:
             self.outbox.put_states(result.states, epoch_offset=offset)
 

@@ -52,6 +52,7 @@ from audit_service.core.errors import (
     InvalidInput,
     NotFound,
 )
+from audit_service.cross_checks.service import check_audit as cross_check
 from audit_service.models import (
     Attribution,
     Audit,
@@ -73,6 +74,7 @@ from audit_service.models import (
     VisitStatus,
 )
 from audit_service.organisation.hours import intervals_on
+from audit_service.performance.staleness import mark_stale
 
 CLOCK_SKEW = timedelta(minutes=10)  # phones' clocks run a little fast or slow
 REVIEWABLE = (AuditStatus.submitted, AuditStatus.in_review)
@@ -510,6 +512,7 @@ def submit(
     visit.status = VisitStatus.submitted
     _event(session, audit, principal, AuditEventKind.submitted, now, to_status="submitted")
     session.flush()
+    cross_check(session, audit, now)
     return audit
 
 
@@ -542,6 +545,7 @@ def resubmit(
         to_status="submitted",
     )
     session.flush()
+    cross_check(session, audit, now)
     return audit
 
 
@@ -755,6 +759,8 @@ def review(
         comment=body.comment,
     )
     session.flush()
+    # Only approved audits count in performance scores: any step may change what counts.
+    mark_stale(session, audit.started_at)
     if target is AuditStatus.approved:
         from audit_service.corrective_actions.service import open_for_audit
 
@@ -807,4 +813,5 @@ def edit_answer(
         comment=body.reason,
     )
     session.flush()
+    cross_check(session, audit, now)
     return audit

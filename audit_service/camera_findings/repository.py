@@ -20,6 +20,7 @@ from audit_service.models import (
     EventKind,
     EvidenceItem,
     QueueSample,
+    QueueWait,
     VisionEvent,
     Zone,
     ZoneState,
@@ -82,10 +83,33 @@ def sample_keys(
 
 def insert_samples(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Insert, skipping any key a concurrent batch stored meanwhile."""
+    _insert_new(session, cast(Table, QueueSample.__table__), rows)
+
+
+def wait_keys(
+    session: Session, camera_ids: Iterable[int], start: datetime, end: datetime
+) -> set[tuple[int, str, int, datetime]]:
+    """Natural keys of the stored waits of these cameras that joined in [start, end]."""
+    ids = set(camera_ids)
+    if not ids:
+        return set()
+    rows = session.execute(
+        select(QueueWait.camera_id, QueueWait.zone_code, QueueWait.track_id, QueueWait.joined_at)
+        .where(QueueWait.camera_id.in_(ids))
+        .where(QueueWait.joined_at >= start, QueueWait.joined_at <= end)
+    )
+    return {(r[0], r[1], r[2], r[3]) for r in rows}
+
+
+def insert_waits(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert, skipping any natural key a concurrent batch stored meanwhile."""
+    _insert_new(session, cast(Table, QueueWait.__table__), rows)
+
+
+def _insert_new(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    table = cast(Table, QueueSample.__table__)
     if dialect == "postgresql":
         stmt: Any = pg_insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
@@ -190,6 +214,30 @@ def list_samples(
         .offset(offset)
     )
     return list(rows), total
+
+
+def list_waits(
+    session: Session,
+    principal: Principal,
+    *,
+    outlet_id: int | None,
+    counter_id: int | None,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[QueueWait, str]], int]:
+    """Waits that ended in [start, end), with their camera's code, oldest first."""
+    q = select(QueueWait, Camera.code).join(Camera, Camera.id == QueueWait.camera_id)
+    q = in_scope(q, principal, QueueWait.outlet_id)
+    if outlet_id is not None:
+        q = q.where(QueueWait.outlet_id == outlet_id)
+    if counter_id is not None:
+        q = q.where(QueueWait.counter_id == counter_id)
+    q = q.where(QueueWait.left_at >= start, QueueWait.left_at < end)
+    total = _count(session, q)
+    rows = session.execute(q.order_by(QueueWait.left_at, QueueWait.id).limit(limit).offset(offset))
+    return [(r[0], r[1]) for r in rows], total
 
 
 def latest_samples(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
@@ -12,11 +14,14 @@ from audit_service.camera_findings.schemas import (
     BatchResult,
     CameraHealthRead,
     EventPage,
+    EventRead,
     LiveView,
     SamplePage,
+    WaitPage,
+    WaitRead,
 )
 from audit_service.cameras.schemas import CODE_PATTERN
-from audit_service.core.types import MAX_ID
+from audit_service.core.types import MAX_ID, IdPath
 from audit_service.deps import ClockDep, Requires, SessionDep
 from audit_service.models import EventKind
 
@@ -29,7 +34,7 @@ Reader = Requires(Permission.vision_read)
 @router.post(
     "/batches",
     response_model=BatchResult,
-    summary="A worker's findings, queue samples, zone states and camera health (idempotent)",
+    summary="A worker's findings, queue samples and waits, zone states, camera health (idempotent)",
     description="The whole batch is checked before anything is stored: an unknown camera or "
     "zone, a camera not assigned to this worker, or evidence of another outlet is a 422 naming "
     "each item (`events[3].camera_id`) and nothing is stored. Replays count as duplicates.",
@@ -83,6 +88,16 @@ def list_events(
     )
 
 
+@router.get("/events/{event_id}", response_model=EventRead, summary="One finding")
+def get_event(event_id: uuid.UUID, caller: Reader, session: SessionDep) -> EventRead:
+    return service.get_event(session, caller, event_id)
+
+
+@router.get("/waits/{wait_id}", response_model=WaitRead, summary="One completed queue wait")
+def get_wait(wait_id: IdPath, caller: Reader, session: SessionDep) -> WaitRead:
+    return service.get_wait(session, caller, wait_id)
+
+
 @router.get(
     "/queue-samples",
     response_model=SamplePage,
@@ -106,6 +121,37 @@ def list_samples(
         outlet_id=outlet_id,
         counter_id=counter_id,
         zone=zone,
+        start=start,
+        end=end,
+        limit=limit,
+        offset=offset,
+        now=clock(),
+    )
+
+
+@router.get(
+    "/waits",
+    response_model=WaitPage,
+    summary="Completed queue waits for an outlet or counter, oldest first (at most 31 days)",
+)
+def list_waits(
+    caller: Reader,
+    session: SessionDep,
+    clock: ClockDep,
+    outlet_id: int | None = Query(None, ge=1, le=MAX_ID),
+    counter_id: int | None = Query(None, ge=1, le=MAX_ID),
+    start: AwareDatetime | None = Query(
+        None, description="Waits that ended from (inclusive); default end - 1 day"
+    ),
+    end: AwareDatetime | None = Query(None, description="Until (exclusive); default now"),
+    limit: int = Query(1000, ge=1, le=10_000),
+    offset: int = Query(0, ge=0, le=MAX_ID),
+) -> WaitPage:
+    return service.list_waits(
+        session,
+        caller,
+        outlet_id=outlet_id,
+        counter_id=counter_id,
         start=start,
         end=end,
         limit=limit,

@@ -26,6 +26,7 @@ MAX_COUNT = 100_000
 MAX_FPS = 1000.0
 MAX_SECONDS = 30 * 86_400.0
 MAX_FRAMES = 2**63 - 1
+MAX_TRACK_ID = 2**63 - 1
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -107,6 +108,32 @@ class SampleIn(BaseModel):
     wait_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
 
 
+class WaitIn(BaseModel):
+    """One person's completed wait in a queue zone: joined the queue, left it (service began).
+    The server recomputes ``wait_s`` as ``left - joined``; ``sla_s`` is the zone's SLA the worker
+    judged it by."""
+
+    model_config = ConfigDict(extra="forbid")
+    camera_id: CameraCode
+    zone: ZoneCode
+    track_id: int = Field(ge=0, le=MAX_TRACK_ID, description="The person's track id (per camera)")
+    joined: Instant
+    left: Instant
+    wait_s: float = Field(ge=0, le=MAX_SECONDS, description="left - joined, as the worker saw it")
+    sla_s: float = Field(gt=0, le=MAX_SECONDS, description="The zone's wait SLA (seconds)")
+
+    @field_validator("left")
+    @classmethod
+    def _left_after_joined(cls, value: datetime, info: ValidationInfo) -> datetime:
+        joined = info.data.get("joined")
+        if joined is not None:
+            if value < joined:
+                raise ValueError("left is before joined")
+            if (value - joined).total_seconds() > MAX_SECONDS:
+                raise ValueError(f"left is more than {MAX_SECONDS / 86_400:.0f} days after joined")
+        return value
+
+
 class StateIn(BaseModel):
     """A counter zone's debounced state at ``t``; null state: not decided yet."""
 
@@ -136,6 +163,7 @@ class Batch(BaseModel):
     samples: list[SampleIn] = Field(default_factory=list, max_length=MAX_ITEMS)
     states: list[StateIn] = Field(default_factory=list, max_length=MAX_ITEMS)
     health: list[HealthIn] = Field(default_factory=list, max_length=MAX_ITEMS)
+    waits: list[WaitIn] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class Counts(BaseModel):
@@ -148,6 +176,7 @@ class BatchResult(BaseModel):
     samples: Counts
     states: Counts
     health: Counts
+    waits: Counts
 
 
 # ---------------------------------------------------------------- reads
@@ -191,6 +220,29 @@ class SampleRead(BaseModel):
 
 class SamplePage(BaseModel):
     items: list[SampleRead]
+    total: int
+    limit: int
+    offset: int
+    start: datetime
+    end: datetime
+
+
+class WaitRead(BaseModel):
+    id: int
+    camera_id: str = Field(description="The camera's code")
+    zone: str
+    counter_id: int
+    outlet_id: int
+    track_id: int
+    joined_at: datetime
+    left_at: datetime
+    wait_s: float = Field(description="left_at - joined_at, in seconds")
+    sla_s: float = Field(description="The zone's wait SLA when the wait was measured")
+    within_sla: bool = Field(description="wait_s <= sla_s")
+
+
+class WaitPage(BaseModel):
+    items: list[WaitRead]
     total: int
     limit: int
     offset: int

@@ -7,7 +7,10 @@ Ingestion (``POST /vision/batches``, docs/vision-contract.md):
   is stored.
 * Then everything is stored in the request's one transaction. Events are idempotent by
   ``(id, phase)`` (``start_received`` / ``end_received``), samples by ``(camera, zone, t)``
-  (their primary key), states and health keep the newest ``t``. Replays count as duplicates.
+  (their primary key), waits by ``(camera, zone, track, joined)`` (a unique key), states and
+  health keep the newest ``t``. Replays count as duplicates.
+* Scores are built from ``counter_unattended`` findings and queue waits: when any are stored,
+  the materialised scores overlapping them are marked stale (one call per batch).
 
 Reads are scoped by outlet (an outlet or counter outside the scope is 404) and every list is
 filtered in SQL.
@@ -36,6 +39,8 @@ from audit_service.camera_findings.schemas import (
     OutletLive,
     SamplePage,
     SampleRead,
+    WaitPage,
+    WaitRead,
 )
 from audit_service.core.errors import InvalidInput, NotFound
 from audit_service.models import (
@@ -44,6 +49,7 @@ from audit_service.models import (
     Counter,
     EventKind,
     Outlet,
+    QueueWait,
     VisionEvent,
     Zone,
     ZoneKind,
@@ -51,6 +57,7 @@ from audit_service.models import (
 )
 from audit_service.organisation import repository as org_repo
 from audit_service.organisation import service as org_service
+from audit_service.performance import staleness
 
 # A camera is "behind" when it analyses fewer than this share of the frames it is configured for.
 BEHIND_RATIO = 0.8
@@ -103,6 +110,18 @@ class _Problems:
             for f, m in self.items[:MAX_REPORTED_PROBLEMS]
         ]
         raise InvalidInput(detail, field=first, extra={"fields": fields})
+
+
+class _Span:
+    """The time range covered by what a batch stored that scores are built from."""
+
+    def __init__(self) -> None:
+        self.start: datetime | None = None
+        self.end: datetime | None = None
+
+    def add(self, start: datetime, end: datetime) -> None:
+        self.start = start if self.start is None else min(self.start, start)
+        self.end = end if self.end is None else max(self.end, end)
 
 
 def _camera_check(
@@ -158,6 +177,7 @@ def ingest(session: Session, principal: Principal, batch: Batch, *, now: datetim
         *(s.camera_id for s in batch.samples),
         *(s.camera_id for s in batch.states),
         *(h.camera_id for h in batch.health),
+        *(w.camera_id for w in batch.waits),
     }
     cameras = repo.cameras_by_code(session, codes)
     zones = repo.zones_of(session, (c.id for c in cameras.values()))
@@ -215,15 +235,25 @@ def ingest(session: Session, principal: Principal, batch: Batch, *, now: datetim
         state_targets.append((camera, zone))  # type: ignore[arg-type]
 
     health_targets = [camera_of(h.camera_id, f"health[{i}]") for i, h in enumerate(batch.health)]
+
+    wait_targets: list[tuple[Camera, Zone]] = []
+    for i, wt in enumerate(batch.waits):
+        camera = camera_of(wt.camera_id, f"waits[{i}]")
+        zone = zone_of(camera, wt.zone, ZoneKind.queue, f"waits[{i}]") if camera else None
+        wait_targets.append((camera, zone))  # type: ignore[arg-type]
     problems.raise_if_any()
 
+    touched = _Span()
     result = BatchResult(
-        events=_store_events(session, batch, event_targets, existing, now=now),
+        events=_store_events(session, batch, event_targets, existing, now=now, touched=touched),
         samples=_store_samples(session, batch, sample_targets),
         states=_store_states(session, batch, state_targets, now=now),
         health=_store_health(session, batch, health_targets, now=now),  # type: ignore[arg-type]
+        waits=_store_waits(session, batch, wait_targets, now=now, touched=touched),
     )
     session.flush()
+    if touched.start is not None and touched.end is not None:
+        staleness.mark_stale(session, touched.start, touched.end)
     return result
 
 
@@ -238,8 +268,13 @@ def _store_events(
     rows: dict[uuid.UUID, VisionEvent],
     *,
     now: datetime,
+    touched: _Span,
 ) -> Counts:
+    """Store the events; ``touched`` grows by the span of each ``counter_unattended`` finding
+    stored (as it is once the whole batch is in: an open one counts until now, as scores may
+    count it as still going on)."""
     counts = Counts()
+    changed: dict[uuid.UUID, VisionEvent] = {}
     for item, (camera, zone) in zip(batch.events, targets, strict=True):
         flag = "start_received" if item.phase == "start" else "end_received"
         row = rows.get(item.id)
@@ -264,6 +299,7 @@ def _store_events(
             session.add(row)
             rows[item.id] = row
             counts.stored += 1
+            changed[row.id] = row
             continue
         if getattr(row, flag):
             counts.duplicates += 1
@@ -279,6 +315,12 @@ def _store_events(
         setattr(row, flag, True)
         row.updated_at = now
         counts.stored += 1
+        changed[row.id] = row
+    for row in changed.values():
+        if row.kind is EventKind.counter_unattended:
+            start = _utc(row.started_at)
+            end = _utc(row.ended_at) if row.ended_at is not None else max(start, _utc(now))
+            touched.add(start, end)
     return counts
 
 
@@ -318,6 +360,56 @@ def _store_samples(session: Session, batch: Batch, targets: list[tuple[Camera, Z
         )
         counts.stored += 1
     repo.insert_samples(session, rows)
+    return counts
+
+
+def _store_waits(
+    session: Session,
+    batch: Batch,
+    targets: list[tuple[Camera, Zone]],
+    *,
+    now: datetime,
+    touched: _Span,
+) -> Counts:
+    """Store the completed waits: ``wait_s`` is recomputed from the times, ``within_sla`` is
+    ``wait_s <= sla_s``; the counter and outlet are the queue zone's."""
+    counts = Counts()
+    if not batch.waits:
+        return counts
+    joined = [_utc(w.joined) for w in batch.waits]
+    stored = {
+        (cid, zone, track, _utc(at))
+        for cid, zone, track, at in repo.wait_keys(
+            session, (c.id for c, _ in targets), min(joined), max(joined)
+        )
+    }
+    rows: list[dict[str, Any]] = []
+    for item, joined_at, (camera, zone) in zip(batch.waits, joined, targets, strict=True):
+        key = (camera.id, item.zone, item.track_id, joined_at)
+        if key in stored:
+            counts.duplicates += 1
+            continue
+        stored.add(key)
+        left_at = _utc(item.left)
+        wait_s = (left_at - joined_at).total_seconds()
+        rows.append(
+            {
+                "camera_id": camera.id,
+                "zone_code": item.zone,
+                "track_id": item.track_id,
+                "counter_id": zone.counter_id,
+                "outlet_id": camera.outlet_id,
+                "joined_at": joined_at,
+                "left_at": left_at,
+                "wait_s": wait_s,
+                "sla_s": item.sla_s,
+                "within_sla": wait_s <= item.sla_s,
+                "received_at": now,
+            }
+        )
+        touched.add(joined_at, left_at)
+        counts.stored += 1
+    repo.insert_waits(session, rows)
     return counts
 
 
@@ -501,6 +593,85 @@ def list_samples(
         for r in rows
     ]
     return SamplePage(items=items, total=total, limit=limit, offset=offset, start=start, end=end)
+
+
+def list_waits(
+    session: Session,
+    principal: Principal,
+    *,
+    outlet_id: int | None,
+    counter_id: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    offset: int,
+    now: datetime,
+) -> WaitPage:
+    """Completed waits that ended (``left_at``) in [start, end), oldest first."""
+    if outlet_id is None and counter_id is None:
+        raise InvalidInput(
+            "outlet_id: give outlet_id or counter_id (the queue waits of which outlet or counter)",
+            field="outlet_id",
+        )
+    if end is None:
+        end = start + DEFAULT_SAMPLE_WINDOW if start is not None else now
+    if start is None:
+        start = end - DEFAULT_SAMPLE_WINDOW
+    _check_window(start, end)
+    if end - start > MAX_SAMPLE_WINDOW:
+        raise InvalidInput(
+            f"start: the window is at most {MAX_SAMPLE_WINDOW.days} days; ask for less at a time",
+            field="start",
+        )
+    if outlet_id is not None:
+        org_service.get_outlet(session, principal, outlet_id)
+    if counter_id is not None:
+        _counter_in_scope(session, principal, counter_id)
+    rows, total = repo.list_waits(
+        session,
+        principal,
+        outlet_id=outlet_id,
+        counter_id=counter_id,
+        start=start,
+        end=end,
+        limit=limit,
+        offset=offset,
+    )
+    items = [wait_read(r, code) for r, code in rows]
+    return WaitPage(items=items, total=total, limit=limit, offset=offset, start=start, end=end)
+
+
+def wait_read(r: QueueWait, code: str) -> WaitRead:
+    return WaitRead(
+        id=r.id,
+        camera_id=code,
+        zone=r.zone_code,
+        counter_id=r.counter_id,
+        outlet_id=r.outlet_id,
+        track_id=r.track_id,
+        joined_at=r.joined_at,
+        left_at=r.left_at,
+        wait_s=r.wait_s,
+        sla_s=r.sla_s,
+        within_sla=r.within_sla,
+    )
+
+
+def get_event(session: Session, principal: Principal, event_id: uuid.UUID) -> EventRead:
+    """One finding (the link from a score's explanation), within the caller's scope."""
+    row = session.get(VisionEvent, event_id)
+    if row is None or not principal.sees_outlet(row.outlet_id):
+        raise NotFound("finding", event_id)
+    camera = session.get(Camera, row.camera_id)
+    return event_read(row, camera.code if camera else "")
+
+
+def get_wait(session: Session, principal: Principal, wait_id: int) -> WaitRead:
+    row = session.get(QueueWait, wait_id)
+    if row is None or not principal.sees_outlet(row.outlet_id):
+        raise NotFound("queue wait", wait_id)
+    camera = session.get(Camera, row.camera_id)
+    return wait_read(row, camera.code if camera else "")
 
 
 def _age(now: datetime, then: datetime | None) -> float | None:

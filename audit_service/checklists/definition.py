@@ -165,6 +165,23 @@ class MeasuredRole(StrEnum):
     outlet = "outlet"
 
 
+class Observed(StrEnum):
+    """What the cameras can measure too: an item that ``observes`` one of these is compared with
+    the cameras at the visit (the cross-check, docs/performance.md)."""
+
+    wait_s = "wait_s"  # the shopper's wait until served, in seconds
+    counter_staffed = "counter_staffed"  # whether the counter was staffed on arrival
+    queue_length = "queue_length"  # people queueing on arrival
+
+
+# The one item type that can report each observed quantity.
+OBSERVED_TYPES: dict[Observed, ItemType] = {
+    Observed.wait_s: ItemType.duration,
+    Observed.counter_staffed: ItemType.yes_no,
+    Observed.queue_length: ItemType.number,
+}
+
+
 class CriticalRule(StrEnum):
     fail = "fail"  # a failed critical item fails the audit with score 0
     cap = "cap"  # a failed critical item caps the score at critical_cap
@@ -199,6 +216,8 @@ class ChecklistItem(_Model):
     allow_na: StrictBool = False
     role: MeasuredRole | None = None
     standard: StandardCode | None = None
+    # What the cameras measure too (cross-check); only on the matching type, once per checklist.
+    observes: Observed | None = None
     show_if: ShowIf | None = None
     # scale
     scale_min: ScaleBound | None = None
@@ -247,6 +266,8 @@ class ChecklistItem(_Model):
                 self._check_photo()
         if self.critical:
             self._check_critical()
+        if self.observes is not None:
+            self._check_observes()
         return self
 
     def _check_scale(self) -> None:
@@ -291,6 +312,15 @@ class ChecklistItem(_Model):
             raise ValueError(
                 f"item '{self.name}': min_photos ({self.min_photos}) is above "
                 f"max_photos ({self.max_photos})"
+            )
+
+    def _check_observes(self) -> None:
+        needed = OBSERVED_TYPES[self.observes]  # type: ignore[index]
+        if self.type is not needed:
+            raise ValueError(
+                f"observes '{self.observes}' on item '{self.name}' needs a {needed.value} item, "
+                f"not {self.type.value}; remove observes from this item or put it on a "
+                f"{needed.value} item"
             )
 
     def _check_critical(self) -> None:
@@ -354,6 +384,7 @@ class ChecklistDefinition(_Model):
                 )
             section_names.add(section.name)
         seen: dict[str, ChecklistItem] = {}
+        observers: dict[Observed, str] = {}
         for section in self.sections:
             for item in section.items:
                 if item.name in seen:
@@ -368,6 +399,14 @@ class ChecklistDefinition(_Model):
                     )
                 if item.show_if is not None:
                     _check_show_if(item, seen)
+                if item.observes is not None:
+                    if item.observes in observers:
+                        raise ValueError(
+                            f"observes '{item.observes}' is on item '{observers[item.observes]}' "
+                            f"and on item '{item.name}'; at most one item per checklist may "
+                            "observe it: remove observes from one of them"
+                        )
+                    observers[item.observes] = item.name
                 seen[item.name] = item
         if len(seen) > MAX_ITEMS:
             raise ValueError(f"the checklist has {len(seen)} items; the limit is {MAX_ITEMS}")
@@ -378,6 +417,10 @@ class ChecklistDefinition(_Model):
         for section in self.sections:
             for item in section.items:
                 yield section, item
+
+    def observers(self) -> dict[Observed, ChecklistItem]:
+        """The item that observes each quantity the cameras measure too (if any)."""
+        return {item.observes: item for _, item in self.items() if item.observes is not None}
 
     def item(self, name: str) -> ChecklistItem:
         for _, item in self.items():

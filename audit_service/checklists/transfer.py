@@ -17,7 +17,8 @@ time_of_day    ``time``
 =============  ==========================================  ==================================
 
 Common columns: name, label::zh, label::en, hint::zh, hint::en, required (yes/no), relevant,
-weight, critical, allow_na, role, standard. ODK ignores the columns it doesn't know. ``relevant``
+weight, critical, allow_na, role, standard, observes (wait_s, counter_staffed or queue_length: what
+the cameras measure too, for the cross-check). ODK ignores the columns it doesn't know. ``relevant``
 is written and read in a simple form only: ``${x} = 'v'``, ``${x} != 'v'``, ``selected(${x},
 'v')``, ``not(selected(${x}, 'v'))``, ``${x} = true/false``, numbers. The ``settings`` sheet holds
 form_title/form_id/default_language for ODK and our checklist-level fields.
@@ -68,6 +69,7 @@ SURVEY_COLUMNS = (
     "allow_na",
     "role",
     "standard",
+    "observes",
     "unit",
     "min",
     "max",
@@ -251,6 +253,7 @@ def _item_row(
         "allow_na": "yes" if item.allow_na else None,
         "role": item.role.value if item.role else None,
         "standard": item.standard,
+        "observes": item.observes.value if item.observes else None,
     }
     if item.show_if is not None:
         row["relevant"] = _relevant(item.show_if, earlier[item.show_if.item])
@@ -647,7 +650,7 @@ class _FormReader:
         help_labels = self._labels(sheet, number, row, "hint", optional=True)
         if help_labels is not None:
             raw["help"] = help_labels
-        for key in ("role", "standard"):
+        for key in ("role", "standard", "observes"):
             value = sheet.get(row, key)
             if value is not None:
                 raw[key] = _name_text(value)
@@ -813,7 +816,7 @@ class _FormReader:
 
 
 _MENTIONED = re.compile(
-    r"\b(scale_min|scale_max|min_photos|max_photos|pass_min|pass_max|target_s|max_s|"
+    r"\b(observes|scale_min|scale_max|min_photos|max_photos|pass_min|pass_max|target_s|max_s|"
     r"max_length|min|max|choices|critical|weight)\b"
 )
 

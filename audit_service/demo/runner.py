@@ -25,6 +25,7 @@ from audit_service.core import migrate
 from audit_service.core.clock import system_clock
 from audit_service.core.db import make_engine, make_sessionmaker, session_scope
 from audit_service.demo.audits import seed_audits
+from audit_service.demo.performance import seed_performance
 from audit_service.demo.seed import (
     DemoCredentials,
     demo_worker_token,
@@ -38,10 +39,13 @@ from audit_service.models import (
     ChecklistTemplate,
     CorrectiveAction,
     Counter,
+    Dispute,
     Outlet,
+    QueueWait,
     Region,
     Shift,
     Staff,
+    VisionEvent,
     Visit,
 )
 
@@ -62,9 +66,10 @@ class DemoProcess:
 def demo_processes(
     settings: ServiceSettings, api_url: str, *, worker_token: str | None = None
 ) -> list[DemoProcess]:
-    """The processes started beside the API: a vision worker replaying the bundled sample clip
-    (when there is a token for it)."""
-    processes: list[DemoProcess] = []
+    """The processes started beside the API: the dashboard, and a vision worker replaying the
+    bundled sample clip (when there is a token for it)."""
+    dashboard = _dashboard_process(settings, api_url)
+    processes: list[DemoProcess] = [dashboard] if dashboard else []
     if worker_token:
         outbox = Path(settings.evidence_dir).resolve().parent / "demo-vision-outbox.db"
         processes.append(
@@ -81,6 +86,27 @@ def demo_processes(
             )
         )
     return processes
+
+
+def _dashboard_process(settings: ServiceSettings, api_url: str) -> DemoProcess | None:
+    """The Streamlit dashboard (``python -m dashboard``) on the API's interface, at
+    AUDITLENS_DASHBOARD_PORT (default 8501), reading the demo API. None without Streamlit
+    (the API-only install, ``pip install .``)."""
+    import importlib.util
+
+    if importlib.util.find_spec("streamlit") is None:
+        return None
+    from dashboard.settings import DashboardSettings
+
+    port = DashboardSettings().dashboard_port
+    host = settings.api_host
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    return DemoProcess(
+        name="Dashboard",
+        argv=[sys.executable, "-m", "dashboard", "--host", host, "--port", str(port)],
+        url=f"http://{shown}:{port}",
+        env={"AUDITLENS_API_URL": api_url, "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"},
+    )
 
 
 def start_processes(processes: Sequence[DemoProcess]) -> list[subprocess.Popen[bytes]]:
@@ -147,6 +173,7 @@ def run_demo(
                 session, now=system_clock(), secret_key=settings.secret_key.get_secret_value()
             )
             seed_audits(session, make_store(settings), now=system_clock())
+            seed_performance(session, now=system_clock())
             counts = _counts(session)
             worker_token = demo_worker_token(session, now=system_clock()) if serve else None
     finally:
@@ -192,6 +219,9 @@ def _counts(session: Session) -> dict[str, int]:
         "visits": Visit,
         "audits": Audit,
         "corrective actions": CorrectiveAction,
+        "camera findings": VisionEvent,
+        "queue waits": QueueWait,
+        "disputes": Dispute,
     }
     return {
         name: int(session.scalar(select(func.count()).select_from(model)) or 0)
@@ -258,6 +288,11 @@ def banner(
         "",
         f" Try:  curl -s -X POST {api_url}/api/v1/auth/token "
         f"-d username={first.username} -d password={first.password}",
+    ]
+    lines += [
+        f" Open:  {proc.url} in a browser and log in as supervisor (or any login above)"
+        for proc in extras
+        if proc.name == "Dashboard" and proc.url
     ]
     if not credentials.created:
         lines.append(" (Passwords changed since the first seed keep their new value.)")

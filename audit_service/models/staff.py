@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from audit_service.core.db import Base, TimestampMixin
@@ -71,6 +71,8 @@ class Shift(TimestampMixin, Base):
             "(role = 'lobby_manager' AND counter_id IS NULL)",
             name="counter_matches_role",
         ),
+        # Who was rostered at a counter at a time (score attribution, audit attribution).
+        Index("ix_shifts_counter_starts", "counter_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,18 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Float, ForeignKey, Index, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from audit_service.core.db import Base, utcnow
@@ -136,3 +147,32 @@ class CameraHealth(Base):
     frames_read: Mapped[int] = mapped_column(BigInteger)
     frames_analysed: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QueueWait(Base):
+    """One person's finished wait in a queue zone (joined → left), as the worker measured it.
+
+    The natural key (camera, zone, track, joined) is unique: replays are no-ops. ``left_at`` is
+    when service began, so the wait counts for whoever was rostered at the counter then.
+    """
+
+    __tablename__ = "queue_waits"
+    __table_args__ = (
+        UniqueConstraint("camera_id", "zone_code", "track_id", "joined_at"),
+        Index("ix_queue_waits_counter_left", "counter_id", "left_at"),
+        Index("ix_queue_waits_outlet_left", "outlet_id", "left_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
+    zone_code: Mapped[str] = mapped_column(String(64))
+    track_id: Mapped[int] = mapped_column(BigInteger)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"))
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"))
+    joined_at: Mapped[datetime]
+    left_at: Mapped[datetime]
+    wait_s: Mapped[float] = mapped_column(Float)
+    # The zone's SLA when the wait was measured (a later zone change does not rewrite history).
+    sla_s: Mapped[float] = mapped_column(Float)
+    within_sla: Mapped[bool]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

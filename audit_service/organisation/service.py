@@ -22,6 +22,7 @@ from audit_service.organisation.schemas import (
     RegionCreate,
     RegionUpdate,
 )
+from audit_service.performance.staleness import hours_changed
 
 # ---------------------------------------------------------------- regions
 
@@ -94,6 +95,7 @@ def create_outlet(session: Session, data: OutletCreate) -> Outlet:
     )
     session.add(outlet)
     session.flush()
+    hours_changed(session, outlet.id)  # a new outlet has no open intervals yet
     return outlet
 
 
@@ -107,8 +109,11 @@ def update_outlet(
     for name, value in fields.items():
         if value is not None:
             setattr(outlet, name, value)
-    if data.opening_hours is not None:
-        outlet.opening_hours = data.opening_hours.to_json()
+    if data.opening_hours is not None or "timezone" in fields:
+        if data.opening_hours is not None:
+            outlet.opening_hours = data.opening_hours.to_json()
+        # Rostered open minutes follow the hours; scores already built are out of date.
+        hours_changed(session, outlet.id)
     session.flush()
     return outlet
 
@@ -132,6 +137,7 @@ def put_hours_exception(
     row.intervals = [i.model_dump() for i in data.intervals]
     row.note = data.note
     session.flush()
+    _day_changed(session, outlet_id)
     return row
 
 
@@ -144,6 +150,12 @@ def delete_hours_exception(
         raise NotFound("hours exception", f"{outlet_id}/{day.isoformat()}")
     session.delete(row)
     session.flush()
+    _day_changed(session, outlet_id)
+
+
+def _day_changed(session: Session, outlet_id: int) -> None:
+    """The hours of one date changed: rostered open minutes follow them."""
+    hours_changed(session, outlet_id)
 
 
 def exceptions_map(rows: list[OutletHoursException]) -> dict[date, list[dict] | None]:

@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from audit_service.authz import Principal
 from audit_service.core.errors import Conflict, InvalidInput, NotFound
 from audit_service.models import Counter, Outlet, Shift, ShiftRole, Staff, StaffAssignment
+from audit_service.performance.staleness import mark_stale
 from audit_service.roster import repository as repo
 from audit_service.roster.schemas import (
     MAX_SHIFT,
@@ -264,11 +265,14 @@ def create_shift(session: Session, principal: Principal, data: ShiftCreate) -> S
     )
     session.add(shift)
     session.flush()
+    mark_stale(session, shift.starts_at, shift.ends_at)
     return _reads(session, [shift])[0]
 
 
 def delete_shift(session: Session, principal: Principal, shift_id: int) -> None:
-    session.delete(_get(session, principal, shift_id))
+    shift = _get(session, principal, shift_id)
+    mark_stale(session, shift.starts_at, shift.ends_at)
+    session.delete(shift)
     session.flush()
 
 
@@ -891,6 +895,12 @@ def import_roster_csv(
         ],
     )
     session.flush()
+    if rows:
+        mark_stale(
+            session,
+            min(r.starts_at for r in rows),  # type: ignore[type-var]
+            max(r.ends_at for r in rows),  # type: ignore[type-var]
+        )
     return _report(issues, dry_run=False, rows=count, imported=len(rows), batch_id=batch)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from audit_service.authz import Principal
 from audit_service.core.errors import Conflict, InvalidInput, NotFound
 from audit_service.models import Outlet, Staff, StaffAssignment, StaffRole
+from audit_service.performance.staleness import FAR_FUTURE, mark_stale
 from audit_service.staff import repository as repo
 from audit_service.staff.schemas import (
     AssignmentRead,
@@ -245,6 +246,8 @@ def transfer(
     staff.role = role
     session.flush()
     start = datetime.combine(effective, datetime.min.time(), tzinfo=_zone(outlet.timezone))
+    # Where the person is ranked (and who manages an outlet) changes from that day on.
+    mark_stale(session, start, FAR_FUTURE)
     elsewhere = repo.shift_ids_from(session, staff.id, start, not_at_outlet=outlet.id)
     return TransferRead(
         **StaffRead.model_validate(staff).model_dump(),

@@ -247,8 +247,8 @@ def test_sample_camera_replays_the_bundled_clip_for_the_demo_worker(client, db, 
 
 def test_demo_runs_the_vision_worker_with_its_token_out_of_argv(tmp_path):
     settings = _demo_settings(tmp_path)
-    assert demo_processes(settings, "http://127.0.0.1:8000") == []
-    (worker,) = demo_processes(settings, "http://127.0.0.1:8000", worker_token="alw_secret")
+    assert [p.name for p in demo_processes(settings, "http://127.0.0.1:8000")] == ["Dashboard"]
+    (_, worker) = demo_processes(settings, "http://127.0.0.1:8000", worker_token="alw_secret")
     assert worker.argv[1:4] == ["-m", "vision", "run"] and "--loop" in worker.argv
     assert not any("alw_secret" in arg for arg in worker.argv)  # `ps` shows argv to everyone
     assert worker.env["AUDITLENS_VISION_TOKEN"] == "alw_secret"
@@ -426,3 +426,29 @@ def test_demo_processes_start_and_stop(tmp_path):
     finally:
         stop_processes([child], timeout_s=10)
     assert child.returncode is not None and child.returncode != 0
+
+
+def test_demo_has_scored_performance_with_a_dispute(client, db, clock, app):
+    from audit_service.demo.audits import seed_audits
+    from audit_service.demo.performance import seed_performance
+
+    _seed(db, clock)
+    seed_audits(db, app.state.evidence_store, now=clock())
+    added = seed_performance(db, now=clock())
+    db.commit()
+    assert added["queue waits"] > 100 and added["camera findings"] > 5
+    assert added["disputes"] == 1
+    assert seed_performance(db, now=clock()) == {}  # only once
+    hr = f.login(client, "hr", DEMO_LOGINS[3].password)
+    resp = client.get("/api/v1/performance/scores", params={"level": "staff"}, headers=hr)
+    assert resp.status_code == 200, resp.text
+    scored = [r for r in resp.json()["items"] if r["score"] is not None]
+    assert len(scored) >= 5
+    # Some clerks are steadier than others: the scores are spread, not all equal.
+    assert len({r["score"] for r in scored}) > 3
+    assert any(r["components"]["queue"]["n"] for r in scored)
+    staff = f.login(client, "staff", DEMO_LOGINS[4].password)
+    me = client.get("/api/v1/performance/me", headers=staff).json()
+    assert any(r["dispute"] for r in me["records"])
+    disputes = client.get("/api/v1/performance/disputes", headers=hr).json()
+    assert disputes["total"] == 1 and disputes["items"][0]["status"] == "open"

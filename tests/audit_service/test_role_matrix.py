@@ -30,13 +30,23 @@ from audit_service.models import (
     Audit,
     AuditStatus,
     Camera,
+    Component,
     CorrectiveAction,
+    CrossCheck,
+    CrossCheckStatus,
+    Dispute,
+    EventKind,
+    FactAttribution,
     OutletHoursException,
+    QueueWait,
     Role,
+    ScoreFact,
     Shift,
     ShiftRole,
+    SourceKind,
     StaffRole,
     UserSession,
+    VisionEvent,
 )
 from tests import factories as f
 from tests.conftest import TEST_SECRET
@@ -322,6 +332,187 @@ def _window(days: int = 7) -> dict[str, str]:
     }
 
 
+def _finding(w: World, side: str) -> str:
+    """A fresh camera finding of the side's staff member, as a score fact (its source id)."""
+    source_id = str(uuid.uuid4())
+    w.db.add(
+        ScoreFact(
+            component=Component.attendance,
+            source_kind=SourceKind.vision_event,
+            source_id=source_id,
+            staff_id=w.ids[side]["staff"].id,
+            outlet_id=w.ids[side]["outlet"].id,
+            attribution=FactAttribution.roster,
+            at=w.clock() - timedelta(hours=2),
+            observed=0.0,
+            good=-10.0,
+            finding=True,
+        )
+    )
+    w.db.commit()
+    return source_id
+
+
+def _dispute(w: World, side: str) -> int:
+    row = Dispute(
+        source_kind=SourceKind.vision_event,
+        source_id=_finding(w, side),
+        staff_id=w.ids[side]["staff"].id,
+        outlet_id=w.ids[side]["outlet"].id,
+        raised_by_id=w.ids["users"][Role.admin].id,
+        raised_at=w.clock(),
+        comment="matrix",
+    )
+    w.db.add(row)
+    w.db.commit()
+    return row.id
+
+
+def _event(w: World, side: str) -> str:
+    at = w.clock() - timedelta(hours=3)
+    row = VisionEvent(
+        id=uuid.uuid4(),
+        camera_id=w.ids[side]["camera"].id,
+        outlet_id=w.ids[side]["outlet"].id,
+        counter_id=w.ids[side]["counter"].id,
+        zone_code="desk",
+        kind=EventKind.counter_unattended,
+        started_at=at,
+        ended_at=at + timedelta(minutes=5),
+        duration_s=300.0,
+    )
+    w.db.add(row)
+    w.db.commit()
+    return str(row.id)
+
+
+def _wait(w: World, side: str) -> int:
+    at = w.clock() - timedelta(hours=3)
+    row = QueueWait(
+        camera_id=w.ids[side]["camera"].id,
+        zone_code="queue",
+        track_id=next(_seq),
+        counter_id=w.ids[side]["counter"].id,
+        outlet_id=w.ids[side]["outlet"].id,
+        joined_at=at,
+        left_at=at + timedelta(minutes=2),
+        wait_s=120.0,
+        sla_s=300.0,
+        within_sla=True,
+    )
+    w.db.add(row)
+    w.db.commit()
+    return row.id
+
+
+PERFORMANCE_CASES: list[Case] = [
+    Case(
+        "GET",
+        "/vision/events/{event_id}",
+        needs(P.vision_read),
+        lambda w, s, r: {"url": url("/vision/events/{e}", e=_event(w, s))},
+    ),
+    Case(
+        "GET",
+        "/vision/waits/{wait_id}",
+        needs(P.vision_read),
+        lambda w, s, r: {"url": url("/vision/waits/{x}", x=_wait(w, s))},
+    ),
+    Case(
+        "GET",
+        "/performance/periods",
+        needs(P.score_read, P.score_own),
+        lambda w, s, r: {"url": url("/performance/periods")},
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/performance/scores",
+        needs(P.score_read),
+        lambda w, s, r: {"url": url("/performance/scores?period=2026-W47")},
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/performance/staff/{staff_id}",
+        needs(P.score_read, P.score_own),
+        lambda w, s, r: {
+            "url": url("/performance/staff/{x}?period=2026-W47", x=w.ids[s]["staff"].id)
+        },
+    ),
+    Case(
+        "GET",
+        "/performance/exports/scores.csv",
+        needs(P.score_export),
+        lambda w, s, r: {"url": url("/performance/exports/scores.csv?period=2026-W47")},
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/performance/exports/scores.xlsx",
+        needs(P.score_export),
+        lambda w, s, r: {"url": url("/performance/exports/scores.xlsx?period=2026-W47")},
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/performance/periods/{kind}/{key}/recompute",
+        needs(P.score_settings),
+        lambda w, s, r: {"url": url("/performance/periods/week/2026-W47/recompute")},
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/performance/settings",
+        needs(P.score_read),
+        lambda w, s, r: {"url": url("/performance/settings")},
+        scoped=False,
+    ),
+    Case(
+        "PUT",
+        "/performance/settings",
+        needs(P.score_settings),
+        lambda w, s, r: {"url": url("/performance/settings"), "json": {"weight_queue": 0.2}},
+        scoped=False,
+    ),
+    Case(
+        "POST",
+        "/performance/disputes",
+        needs(P.dispute_raise),
+        lambda w, s, r: {
+            "url": url("/performance/disputes"),
+            "json": {
+                "source_kind": "vision_event",
+                "source_id": _finding(w, s),
+                "comment": "I was helping a customer at the lobby desk",
+            },
+        },
+        ok=201,
+    ),
+    Case(
+        "GET",
+        "/performance/disputes",
+        needs(P.score_read, P.dispute_raise),
+        lambda w, s, r: {"url": url("/performance/disputes")},
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/performance/disputes/{dispute_id}",
+        needs(P.score_read, P.dispute_raise),
+        lambda w, s, r: {"url": url("/performance/disputes/{d}", d=_dispute(w, s))},
+    ),
+    Case(
+        "POST",
+        "/performance/disputes/{dispute_id}/resolve",
+        needs(P.dispute_resolve),
+        lambda w, s, r: {
+            "url": url("/performance/disputes/{d}/resolve", d=_dispute(w, s)),
+            "json": {"decision": "rejected", "comment": "camera was right"},
+        },
+    ),
+]
+
 AUDIT_CASES: list[Case] = [
     Case(
         "GET",
@@ -542,6 +733,58 @@ AUDIT_CASES: list[Case] = [
             "url": url("/corrective-actions/{a}/verify", a=_action(w, s, ActionStatus.fixed).id),
             "json": {"accept": True},
         },
+    ),
+]
+
+
+def _cross_check(w: World, side: str) -> int:
+    """A flagged cross-check of an audit at ``side`` (by the neutral auditor)."""
+    audit = _audit(w, side)
+    check = CrossCheck(
+        audit_id=audit.id,
+        outlet_id=audit.outlet_id,
+        auditor_id=audit.auditor_id,
+        at=audit.started_at,
+        fields=[],
+        status=CrossCheckStatus.flagged,
+        agrees=False,
+        review_comment="",
+        computed_at=w.clock(),
+    )
+    w.db.add(check)
+    w.db.commit()
+    return check.id
+
+
+CROSS_CHECK_CASES: list[Case] = [
+    Case(
+        "GET",
+        "/performance/cross-checks",
+        needs(P.score_read),
+        lambda w, s, r: {"url": url("/performance/cross-checks")},
+        scoped=False,
+    ),
+    Case(
+        "GET",
+        "/performance/cross-checks/{check_id}",
+        needs(P.score_read),
+        lambda w, s, r: {"url": url("/performance/cross-checks/{c}", c=_cross_check(w, s))},
+    ),
+    Case(
+        "POST",
+        "/performance/cross-checks/{check_id}/review",
+        needs(P.crosscheck_review),
+        lambda w, s, r: {
+            "url": url("/performance/cross-checks/{c}/review", c=_cross_check(w, s)),
+            "json": {"verdict": "camera", "comment": "seen on the recording"},
+        },
+    ),
+    Case(
+        "GET",
+        "/performance/shoppers",
+        needs(P.score_read),
+        lambda w, s, r: {"url": url("/performance/shoppers")},
+        scoped=False,
     ),
 ]
 
@@ -1054,6 +1297,12 @@ CASES: list[Case] = [
     ),
     Case(
         "GET",
+        "/vision/waits",
+        needs(P.vision_read),
+        lambda w, s, r: {"url": url("/vision/waits"), "params": {"outlet_id": _o(w, s)}},
+    ),
+    Case(
+        "GET",
         "/vision/cameras/health",
         needs(P.vision_read),
         lambda w, s, r: {"url": url("/vision/cameras/health"), "params": {"outlet_id": _o(w, s)}},
@@ -1067,6 +1316,8 @@ CASES: list[Case] = [
         scoped=False,
     ),
     *AUDIT_CASES,
+    *PERFORMANCE_CASES,
+    *CROSS_CHECK_CASES,
 ]
 
 # Routes outside the matrix, and why (each is covered by its own tests).
@@ -1080,6 +1331,7 @@ NOT_IN_MATRIX = {
     ("GET", "/healthz"): "public probe",
     ("GET", "/readyz"): "public probe",
     ("GET", "/metrics"): "public metrics",
+    ("GET", "/api/v1/performance/me"): "the caller's own staff record (test_performance)",
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -566,11 +566,13 @@ def cli_env(monkeypatch, settings):  # type: ignore[no-untyped-def]
 
 def test_cli_roster_import_dry_run_then_real(client, db, cli_env, tmp_path, capsys):
     _org(db)
+    # The command runs on the system clock: shifts a month ahead never start "in the past".
+    d1, d2, d3 = (date.today() + timedelta(days=30 + i) for i in range(3))
     path = tmp_path / "roster.csv"
     path.write_text(
         _csv(
-            "E001,A,C1,counter,2026-12-01T09:00,2026-12-01T13:00",
-            "E002,A,C1,counter,2026-12-01T10:00,2026-12-01T14:00",
+            f"E001,A,C1,counter,{d1}T09:00,{d1}T13:00",
+            f"E002,A,C1,counter,{d1}T10:00,{d1}T14:00",
         ),
         encoding="utf-8",
     )
@@ -592,8 +594,8 @@ def test_cli_roster_import_dry_run_then_real(client, db, cli_env, tmp_path, caps
     bad = tmp_path / "bad.csv"
     bad.write_text(
         _csv(
-            "E001,A,C1,counter,2026-12-02T09:00,2026-12-02T13:00",
-            "E001,Z,C1,counter,2026-12-03T09:00,2026-12-03T13:00",
+            f"E001,A,C1,counter,{d2}T09:00,{d2}T13:00",
+            f"E001,Z,C1,counter,{d3}T09:00,{d3}T13:00",
         ),
         encoding="utf-8",
     )

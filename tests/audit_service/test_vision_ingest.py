@@ -1,5 +1,5 @@
 """Vision ingestion (POST /vision/batches, docs/vision-contract.md) and the dashboard's reads:
-live view, findings, queue samples, camera health, each scoped by outlet."""
+live view, findings, queue samples, queue waits, camera health, each scoped by outlet."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from audit_service.models import (
     EvidenceItem,
     Outlet,
     QueueSample,
+    QueueWait,
     Role,
     VisionEvent,
     ZoneKind,
@@ -133,6 +134,27 @@ def health(t: datetime, *, camera="cam-a", achieved=1.9, configured=2.0, online=
     }
 
 
+def wait(
+    joined: datetime,
+    secs: float = 95.2,
+    *,
+    track: int = 17,
+    camera: str = "cam-a",
+    zone: str = "queue-1",
+    sla: float = 300.0,
+    wait_s: float | None = None,
+) -> dict:
+    return {
+        "camera_id": camera,
+        "zone": zone,
+        "track_id": track,
+        "joined": iso(joined),
+        "left": iso(joined + timedelta(seconds=secs)),
+        "wait_s": secs if wait_s is None else wait_s,
+        "sla_s": sla,
+    }
+
+
 def post(client, headers, **lists: list) -> Any:
     return client.post(f"{API}/vision/batches", json=lists, headers=headers)
 
@@ -151,6 +173,7 @@ def snapshot(db) -> dict[str, list]:
         "samples": rows(QueueSample, QueueSample.at, QueueSample.zone_code),
         "states": rows(ZoneState, ZoneState.zone_code),
         "health": rows(CameraHealth, CameraHealth.camera_id),
+        "waits": rows(QueueWait, QueueWait.left_at, QueueWait.track_id),
     }
 
 
@@ -176,6 +199,7 @@ def full_batch() -> dict[str, list]:
         "samples": [sample(T0), sample(T0 + timedelta(seconds=2), 4)],
         "states": [state(T0, "unattended", T0 - timedelta(seconds=60))],
         "health": [health(T0)],
+        "waits": [wait(T0 - timedelta(minutes=3)), wait(T0 - timedelta(minutes=2), track=18)],
     }
 
 
@@ -188,6 +212,7 @@ def test_a_batch_is_stored_and_a_replay_changes_nothing(client, db, world, clock
         "samples": {"stored": 2, "duplicates": 0},
         "states": {"stored": 1, "duplicates": 0},
         "health": {"stored": 1, "duplicates": 0},
+        "waits": {"stored": 2, "duplicates": 0},
     }
     before = snapshot(db)
     ev = before["events"][0]
@@ -199,6 +224,9 @@ def test_a_batch_is_stored_and_a_replay_changes_nothing(client, db, world, clock
     assert ev["ended_at"] is None and ev["start_received"] and not ev["end_received"]
     assert [s["counter_id"] for s in before["samples"]] == [world.c1.id] * 2
     assert before["health"][0]["behind"] is False
+    assert [(w["counter_id"], w["outlet_id"]) for w in before["waits"]] == [
+        (world.c1.id, world.a.id)
+    ] * 2
 
     clock.advance(minutes=1)
     again = post(client, world.worker_a, **batch)
@@ -208,6 +236,7 @@ def test_a_batch_is_stored_and_a_replay_changes_nothing(client, db, world, clock
         "samples": {"stored": 0, "duplicates": 2},
         "states": {"stored": 0, "duplicates": 1},
         "health": {"stored": 0, "duplicates": 1},
+        "waits": {"stored": 0, "duplicates": 2},
     }
     assert snapshot(db) == before
 
@@ -309,6 +338,7 @@ def test_every_problem_is_named(client, db, world):
         samples=[sample(T0, zone="till-1")],
         states=[state(T0, "attended", T0, zone="queue-1")],
         health=[health(T0), health(T0, camera="cam-b")],
+        waits=[wait(T0), wait(T0, zone="nope"), wait(T0, camera="cam-b")],
     )
     assert resp.status_code == 422
     fields = [x["field"] for x in resp.json()["fields"]]
@@ -318,6 +348,8 @@ def test_every_problem_is_named(client, db, world):
         "samples[0].zone",
         "states[0].zone",
         "health[1].camera_id",
+        "waits[1].zone",
+        "waits[2].camera_id",
     ]
     assert nothing_stored(db)
 
@@ -419,6 +451,183 @@ def test_an_empty_batch_is_fine(client, world):
     resp = post(client, world.worker_a)
     assert resp.status_code == 200
     assert resp.json()["events"] == {"stored": 0, "duplicates": 0}
+
+
+# ---------------------------------------------------------------- queue waits
+
+
+def test_a_wait_is_stored_against_its_zones_counter_with_the_wait_recomputed(client, db, world):
+    plus8 = datetime.fromisoformat("2026-01-01T00:00:00+08:00").tzinfo
+    joined = T0 - timedelta(minutes=10)
+    resp = post(
+        client,
+        world.worker_a,
+        waits=[
+            # The worker's wait_s is not trusted: the server computes left - joined.
+            {**wait(joined.astimezone(plus8), 95.2), "wait_s": 1.0},
+            wait(joined, 300.0, track=18),  # exactly the SLA: within
+            wait(joined, 300.5, track=19),  # over
+        ],
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["waits"] == {"stored": 3, "duplicates": 0}
+    rows = snapshot(db)["waits"]
+    assert [(w["track_id"], w["wait_s"], w["within_sla"]) for w in rows] == [
+        (17, 95.2, True),
+        (18, 300.0, True),
+        (19, 300.5, False),
+    ]
+    first = rows[0]
+    assert (first["camera_id"], first["zone_code"]) == (world.cam_a.id, "queue-1")
+    assert (first["counter_id"], first["outlet_id"], first["sla_s"]) == (
+        world.c1.id,
+        world.a.id,
+        300.0,
+    )
+    assert (first["joined_at"], first["left_at"]) == (joined, joined + timedelta(seconds=95.2))
+    assert first["received_at"] == T0
+
+
+def test_waits_repeated_within_a_batch_or_in_another_offset_count_once(client, db, world):
+    joined = T0 - timedelta(minutes=5)
+    resp = post(client, world.worker_a, waits=[wait(joined), wait(joined, 50.0)])
+    assert resp.json()["waits"] == {"stored": 1, "duplicates": 1}
+    plus8 = datetime.fromisoformat("2026-01-01T00:00:00+08:00").tzinfo
+    again = post(client, world.worker_a, waits=[wait(joined.astimezone(plus8))])
+    assert again.json()["waits"] == {"stored": 0, "duplicates": 1}
+    # Another track, or the same track joining again later, is another wait.
+    more = post(client, world.worker_a, waits=[wait(joined, track=18), wait(T0, track=17)])
+    assert more.json()["waits"] == {"stored": 2, "duplicates": 0}
+    assert db.scalar(select(func.count()).select_from(QueueWait)) == 3
+
+
+def test_a_wait_needs_a_queue_zone_of_its_camera(client, db, world):
+    for bad, fragment in (("nope", "has no zone 'nope'"), ("till-1", "needs a queue zone")):
+        resp = post(client, world.worker_a, waits=[wait(T0), wait(T0, track=2, zone=bad)])
+        assert resp.status_code == 422, resp.text
+        body = resp.json()
+        assert body["field"] == "waits[1].zone"
+        assert fragment in body["detail"] and "nothing of the batch was stored" in body["detail"]
+    assert nothing_stored(db)
+
+
+def test_a_wait_on_a_camera_not_assigned_to_the_worker_is_422(client, db, world):
+    for camera in ("cam-b", "cam-zz"):
+        resp = post(client, world.worker_a, samples=[sample(T0)], waits=[wait(T0, camera=camera)])
+        assert resp.status_code == 422, resp.text
+        assert resp.json()["field"] == "waits[0].camera_id"
+    assert nothing_stored(db)
+    # The worker of that camera may.
+    resp = post(client, world.worker_b, waits=[wait(T0, camera="cam-b")])
+    assert resp.status_code == 200, resp.text
+
+
+def test_wait_schema_errors_name_the_field(client, db, world):
+    naive = wait(T0)
+    naive["joined"] = "2026-11-20T09:00:00"
+    cases = [
+        ({"waits": [wait(T0), wait(T0, -1.0)]}, "body.waits.1.left"),
+        ({"waits": [naive]}, "body.waits.0.joined"),
+        ({"waits": [wait(T0, sla=0.0)]}, "body.waits.0.sla_s"),
+        ({"waits": [wait(T0, wait_s=-1.0)]}, "body.waits.0.wait_s"),
+        ({"waits": [wait(T0, track=-1)]}, "body.waits.0.track_id"),
+        ({"waits": [wait(datetime(1999, 12, 31, tzinfo=UTC), 60.0)]}, "body.waits.0.joined"),
+        ({"waits": [wait(datetime(2099, 12, 31, 23, 59, tzinfo=UTC), 120.0)]}, "body.waits.0.left"),
+        ({"waits": [wait(T0, 40 * 86_400.0)]}, "body.waits.0.left"),
+        ({"waits": [{**wait(T0), "extra": 1}]}, "body.waits.0.extra"),
+        ({"waits": [wait(T0, track=i) for i in range(1001)]}, "body.waits"),
+    ]
+    for body, where in cases:
+        resp = client.post(f"{API}/vision/batches", json=body, headers=world.worker_a)
+        assert resp.status_code == 422, (where, resp.text)
+        assert where in [x["field"] for x in resp.json()["fields"]], (where, resp.text)
+    assert nothing_stored(db)
+    # At most 1,000: exactly that many is fine.
+    resp = post(client, world.worker_a, waits=[wait(T0, track=i) for i in range(1000)])
+    assert resp.json()["waits"] == {"stored": 1000, "duplicates": 0}
+
+
+def test_stored_waits_and_unattended_findings_mark_scores_stale_once_per_batch(
+    client, db, world, clock, monkeypatch
+):
+    from audit_service.performance import staleness
+
+    calls: list[tuple[datetime, datetime | None]] = []
+    real = staleness.mark_stale
+
+    def recording(session, start, end=None):
+        calls.append((start, end))
+        real(session, start, end)
+
+    monkeypatch.setattr(staleness, "mark_stale", recording)
+    eid = uuid.uuid4()
+    batch = {
+        "events": [
+            event(id=eid, start=T0 - timedelta(hours=2)),
+            event("end", id=eid, start=T0 - timedelta(hours=2), end=T0 - timedelta(hours=1)),
+            # Other kinds are not what scores are built from.
+            event(kind="queue_over_threshold", zone="queue-1", start=T0 - timedelta(days=3)),
+        ],
+        "waits": [wait(T0 - timedelta(hours=3), 60.0), wait(T0 - timedelta(minutes=30), track=2)],
+        "samples": [sample(T0 - timedelta(days=5))],
+    }
+    assert post(client, world.worker_a, **batch).status_code == 200
+    assert calls == [
+        (T0 - timedelta(hours=3), T0 - timedelta(minutes=30) + timedelta(seconds=95.2))
+    ]
+
+    # A replay stores nothing: nothing to mark.
+    calls.clear()
+    assert post(client, world.worker_a, **batch).status_code == 200
+    assert calls == []
+
+    # An open finding counts until now (by the server clock).
+    clock.advance(minutes=5)
+    post(client, world.worker_a, events=[event(zone="till-2", start=T0 - timedelta(minutes=1))])
+    assert calls == [(T0 - timedelta(minutes=1), T0 + timedelta(minutes=5))]
+
+    # Only queue samples, states, health or other findings: no call.
+    calls.clear()
+    post(
+        client,
+        world.worker_a,
+        samples=[sample(T0 + timedelta(seconds=1))],
+        events=[event(kind="camera_offline", zone=None)],
+    )
+    assert calls == []
+
+
+def test_a_stored_wait_marks_the_overlapping_materialised_scores_stale(client, db, world):
+    from audit_service.models import PeriodKind, ScorePeriod
+
+    week = ScorePeriod(
+        kind=PeriodKind.week,
+        key="2026-W47",
+        starts_at=datetime(2026, 11, 16, tzinfo=UTC),
+        ends_at=datetime(2026, 11, 23, tzinfo=UTC),
+        stale=False,
+    )
+    earlier = ScorePeriod(
+        kind=PeriodKind.week,
+        key="2026-W46",
+        starts_at=datetime(2026, 11, 9, tzinfo=UTC),
+        ends_at=datetime(2026, 11, 16, tzinfo=UTC),
+        stale=False,
+    )
+    db.add_all([week, earlier])
+    db.commit()
+    assert post(client, world.worker_a, waits=[wait(T0)]).status_code == 200
+    db.expire_all()
+    assert (
+        db.get(ScorePeriod, (PeriodKind.week, "2026-W47")).stale,
+        db.get(ScorePeriod, (PeriodKind.week, "2026-W46")).stale,
+    ) == (True, False)
+
+
+def test_a_camera_with_waits_cannot_be_deleted(client, db, world):
+    assert post(client, world.worker_b, waits=[wait(T0, camera="cam-b")]).status_code == 200
+    resp = client.delete(f"{API}/cameras/{world.cam_b.id}", headers=world.headers["admin"])
+    assert resp.status_code == 409
 
 
 # ---------------------------------------------------------------- live view
@@ -658,6 +867,85 @@ def test_queue_samples_time_series(client, db, world, clock):
         headers=world.headers["hr-r1"],
     )
     assert hr.status_code == 200
+
+
+def test_queue_waits_are_listed_oldest_first_and_scoped(client, db, world, clock):
+    base = T0 - timedelta(hours=1)
+    post(
+        client,
+        world.worker_a,
+        waits=[
+            wait(base + timedelta(minutes=2), 30.0, track=3),  # left at +2:30
+            wait(base, 400.0, track=1),  # left at +6:40, over a 300 s SLA
+            wait(base + timedelta(minutes=1), 20.0, track=2),  # left at +1:20
+        ],
+    )
+    post(client, world.worker_b, waits=[wait(base, camera="cam-b")])
+    clock.advance(minutes=1)
+    sup = world.headers["sup-a"]
+    resp = client.get(f"{API}/vision/waits", params={"outlet_id": world.a.id}, headers=sup)
+    assert resp.status_code == 200, resp.text
+    page = resp.json()
+    assert [w["track_id"] for w in page["items"]] == [2, 3, 1]
+    assert page["total"] == 3 and (page["limit"], page["offset"]) == (1000, 0)
+    assert page["end"] == "2026-11-20T09:01:00Z" and page["start"] == "2026-11-19T09:01:00Z"
+    over = page["items"][2]
+    assert over == {
+        "camera_id": "cam-a",
+        "zone": "queue-1",
+        "counter_id": world.c1.id,
+        "outlet_id": world.a.id,
+        "track_id": 1,
+        "joined_at": "2026-11-20T08:00:00Z",
+        "left_at": "2026-11-20T08:06:40Z",
+        "wait_s": 400.0,
+        "sla_s": 300.0,
+        "within_sla": False,
+    }
+    # The window selects by left_at: [start, end).
+    ranged = client.get(
+        f"{API}/vision/waits",
+        params={
+            "counter_id": world.c1.id,
+            "start": iso(base + timedelta(minutes=2, seconds=30)),
+            "end": iso(base + timedelta(minutes=6, seconds=40)),
+        },
+        headers=sup,
+    ).json()
+    assert [w["track_id"] for w in ranged["items"]] == [3]
+    limited = client.get(
+        f"{API}/vision/waits",
+        params={"outlet_id": world.a.id, "limit": 2, "offset": 1},
+        headers=sup,
+    ).json()
+    assert ([w["track_id"] for w in limited["items"]], limited["total"]) == ([3, 1], 3)
+    other_counter = client.get(
+        f"{API}/vision/waits", params={"counter_id": world.c2.id}, headers=sup
+    ).json()
+    assert other_counter["items"] == []
+
+    for params, status in (
+        ({"outlet_id": world.b.id}, 404),
+        ({"counter_id": world.cb.id}, 404),
+        ({"outlet_id": 999999}, 404),
+        ({}, 422),
+        ({"outlet_id": world.a.id, "start": "2026-10-01T00:00:00Z", "end": iso(T0)}, 422),
+        ({"outlet_id": world.a.id, "start": iso(T0), "end": iso(base)}, 422),
+        ({"outlet_id": world.a.id, "start": "2026-11-20T09:00:00"}, 422),
+    ):
+        resp = client.get(f"{API}/vision/waits", params=params, headers=sup)
+        assert resp.status_code == status, (params, resp.text)
+    hr = client.get(
+        f"{API}/vision/waits", params={"outlet_id": world.a.id}, headers=world.headers["hr-r1"]
+    )
+    assert hr.status_code == 200 and hr.json()["total"] == 3
+    admin = client.get(
+        f"{API}/vision/waits", params={"outlet_id": world.b.id}, headers=world.headers["admin"]
+    ).json()
+    assert [(w["camera_id"], w["counter_id"]) for w in admin["items"]] == [("cam-b", world.cb.id)]
+    for who in (world.headers["auditor"], world.headers["clerk"], world.worker_a):
+        resp = client.get(f"{API}/vision/waits", params={"outlet_id": world.a.id}, headers=who)
+        assert resp.status_code == 403
 
 
 def test_camera_health_lists_cameras_in_scope_worst_first(client, db, world, clock):

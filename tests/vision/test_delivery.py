@@ -17,10 +17,10 @@ import httpx
 import numpy as np
 import pytest
 
-from vision.analytics.events import EventKind, QueueSample, VisionEvent
+from vision.analytics.events import EventKind, QueueSample, QueueWait, VisionEvent
 from vision.client import AuditLensClient, DeliveryError
 from vision.delivery import Deliverer
-from vision.outbox import CameraHealth, Outbox
+from vision.outbox import CameraHealth, Outbox, iso
 from vision.pipeline import ZoneState
 
 T0 = 1_795_000_000.0  # 2026-11-18, epoch seconds
@@ -58,8 +58,14 @@ class FakeClient:
         self.uploads.append((outlet_id, jpeg, camera_id, caption))
         return str(uuid.uuid5(uuid.NAMESPACE_OID, jpeg.hex()))
 
-    def post_batch(self, events=None, samples=None, states=None, health=None) -> dict:
-        batch = {"events": events, "samples": samples, "states": states, "health": health}
+    def post_batch(self, events=None, samples=None, states=None, health=None, waits=None) -> dict:
+        batch = {
+            "events": events,
+            "samples": samples,
+            "states": states,
+            "health": health,
+            "waits": waits or [],
+        }
         cameras = {i["camera_id"] for items in batch.values() for i in items}
         if cameras & self.down_cameras:
             raise DeliveryError("POST /vision/batches: 503 busy", retryable=True, status_code=503)
@@ -237,6 +243,66 @@ def test_a_refused_item_named_by_the_server_is_set_aside_alone(outbox: Outbox) -
     assert len(client.batches) == 1  # found from the message, no record-by-record resend
 
 
+def test_queue_waits_are_delivered_in_their_own_list_in_order(outbox: Outbox) -> None:
+    client, clock = FakeClient(), Clock()
+    outbox.put_samples([QueueSample("cam-1", "queue-1", 11.0, 2, 2.0, 30.0)], epoch_offset=T0)
+    outbox.put_waits(
+        [
+            QueueWait("cam-1", "queue-1", 17, 10.0, 105.2, 95.2, 300.0),
+            QueueWait("cam-1", "queue-1", 18, 20.0, 30.0, 10.0, 300.0),
+        ],
+        epoch_offset=T0,
+    )
+    outbox.put_waits([QueueWait("cam-2", "queue-9", 1, 1.0, 2.0, 1.0, 60.0)], epoch_offset=T0)
+
+    report = deliverer(outbox, client, clock).drain_once()
+
+    assert report.delivered == 4 and outbox.count() == 0
+    assert [(w["camera_id"], w["track_id"]) for w in client.posted("waits")] == [
+        ("cam-1", 17),
+        ("cam-1", 18),
+        ("cam-2", 1),
+    ]
+    first = client.posted("waits")[0]
+    assert first == {
+        "camera_id": "cam-1",
+        "zone": "queue-1",
+        "track_id": 17,
+        "joined": iso(T0 + 10.0),
+        "left": iso(T0 + 105.2),
+        "wait_s": 95.2,
+        "sla_s": 300.0,
+    }
+    assert len(client.posted("samples")) == 1
+
+
+@pytest.mark.parametrize(
+    "named", ["waits[1].zone: unknown zone", "body.waits.1.left: left is before"]
+)
+def test_a_refused_wait_named_by_the_server_is_set_aside_alone(outbox: Outbox, named: str) -> None:
+    client, clock = FakeClient(), Clock()
+    outbox.put_waits(
+        [
+            QueueWait("cam-1", "queue-1", 1, 1.0, 2.0, 1.0, 60.0),
+            QueueWait("cam-1", "gone", 2, 1.0, 2.0, 1.0, 60.0),
+            QueueWait("cam-1", "queue-1", 3, 1.0, 2.0, 1.0, 60.0),
+        ]
+    )
+    client.refuse = lambda b: (
+        f"POST /vision/batches: 422 invalid_input: {named}"
+        if any(w["zone"] == "gone" for w in b["waits"])
+        else None
+    )
+
+    report = deliverer(outbox, client, clock).drain_once()
+
+    assert report.delivered == 2 and report.dead_lettered == 1
+    (dead,) = outbox.dead_letters()
+    assert (dead.kind, dead.payload["track_id"]) == ("wait", 2)
+    assert [w["track_id"] for w in client.posted("waits")] == [1, 3]
+    assert len(client.batches) == 1  # found from the message, no record-by-record resend
+
+
 def test_a_refusal_that_names_no_item_is_narrowed_record_by_record(outbox: Outbox) -> None:
     client, clock = FakeClient(), Clock()
     outbox.put_event(ev(start=1.0))
@@ -405,6 +471,21 @@ def test_a_snapshot_for_an_outlet_out_of_scope_is_not_retried() -> None:
     with pytest.raises(DeliveryError) as info:
         client.upload_snapshot(99, b"x", "cam-1", "")
     assert info.value.retryable is False
+
+
+def test_a_batch_carries_waits_only_when_there_are_some() -> None:
+    bodies: list[dict[str, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(json.loads(request.content))
+        return httpx.Response(200, json={})
+
+    client = _client(handler)
+    client.post_batch(samples=[{"n": 1}])
+    client.post_batch(waits=[{"track_id": 1}])
+    # An API older than the list refuses the key: batches without waits must not carry it.
+    assert bodies[0] == {"events": [], "samples": [{"n": 1}], "states": [], "health": []}
+    assert bodies[1]["waits"] == [{"track_id": 1}]
 
 
 def test_connection_errors_are_retryable() -> None:
@@ -607,6 +688,11 @@ def test_outbox_end_to_end_against_the_real_api(live_api: LiveApi, tmp_path: Pat
         [ZoneState("cam-e2e", "till-1", "unattended", 100.0, 0, 104.0)], epoch_offset=T0
     )
     outbox.put_health(CameraHealth("cam-e2e", T0 + 105, True, 1.9, 2.0, 3000, 200))
+    waits = [
+        QueueWait("cam-e2e", "queue-1", 4, 100.0, 195.25, 95.25, 90.0),
+        QueueWait("cam-e2e", "queue-1", 5, 101.0, 130.0, 29.0, 90.0),
+    ]
+    outbox.put_waits(waits, epoch_offset=T0)
     outbox.put_event(unattended.ended(160.0, peak=0), epoch_offset=T0)
     offline = VisionEvent(
         kind=EventKind.camera_offline, camera_id="cam-e2e", zone=None, start=T0 + 200
@@ -614,7 +700,7 @@ def test_outbox_end_to_end_against_the_real_api(live_api: LiveApi, tmp_path: Pat
     outbox.put_event(offline)
     outbox.put_event(offline.ended(T0 + 230))
     total = outbox.count()
-    assert total == 11
+    assert total == 13
 
     for _ in range(3):
         report = d.drain_once()
@@ -638,11 +724,13 @@ def test_outbox_end_to_end_against_the_real_api(live_api: LiveApi, tmp_path: Pat
                     "samples": m.QueueSample,
                     "states": m.ZoneState,
                     "health": m.CameraHealth,
+                    "waits": m.QueueWait,
                     "evidence": m.EvidenceItem,
                 }.items()
             }
 
-    assert counts() == {"events": 2, "samples": 5, "states": 1, "health": 1, "evidence": 1}
+    stored = {"events": 2, "samples": 5, "states": 1, "health": 1, "waits": 2, "evidence": 1}
+    assert counts() == stored
     with live_api.app.state.sessionmaker() as db:
         row = db.get(m.VisionEvent, unattended.id)
         assert row is not None and row.ended_at is not None
@@ -652,6 +740,12 @@ def test_outbox_end_to_end_against_the_real_api(live_api: LiveApi, tmp_path: Pat
         assert item.source == "camera:cam-e2e" and item.outlet_id == outlet_id
         off = db.get(m.VisionEvent, offline.id)
         assert off is not None and off.ended_at is not None and off.zone_code is None
+        rows = db.scalars(select(m.QueueWait).order_by(m.QueueWait.track_id)).all()
+        assert [(w.track_id, w.wait_s, w.within_sla) for w in rows] == [
+            (4, pytest.approx(95.25), False),
+            (5, pytest.approx(29.0), True),
+        ]
+        assert {w.counter_id for w in rows} == {counter_id}
 
     # --- A replayed batch (the same POST again) changes nothing.
     again = client.post_batch(
@@ -659,14 +753,17 @@ def test_outbox_end_to_end_against_the_real_api(live_api: LiveApi, tmp_path: Pat
             {**_payload(unattended, T0), "evidence_id": str(item.id)},
         ],
         samples=[_sample_payload(s, T0) for s in samples],
+        waits=[_wait_payload(w, T0) for w in waits],
     )
     assert again["events"] == {"stored": 0, "duplicates": 1}
     assert again["samples"] == {"stored": 0, "duplicates": 5}
+    assert again["waits"] == {"stored": 0, "duplicates": 2}
     # A crash between POST and mark_delivered: the outbox sends it all again, snapshot too.
     outbox.put_event(unattended, jpeg, epoch_offset=T0)
     outbox.put_samples(samples, epoch_offset=T0)
-    assert d.drain_once().delivered == 6
-    assert counts() == {"events": 2, "samples": 5, "states": 1, "health": 1, "evidence": 1}
+    outbox.put_waits(waits, epoch_offset=T0)
+    assert d.drain_once().delivered == 8
+    assert counts() == stored
 
     # The configs the worker fetches are the ones its contract promises.
     (config,) = client.fetch_cameras()
@@ -687,3 +784,9 @@ def _sample_payload(sample: QueueSample, offset: float) -> dict[str, Any]:
     from vision.outbox import sample_payload
 
     return sample_payload(sample, epoch_offset=offset)
+
+
+def _wait_payload(wait: QueueWait, offset: float) -> dict[str, Any]:
+    from vision.outbox import wait_payload
+
+    return wait_payload(wait, epoch_offset=offset)

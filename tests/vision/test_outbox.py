@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from vision.analytics.events import EventKind, QueueSample, VisionEvent
+from vision.analytics.events import EventKind, QueueSample, QueueWait, VisionEvent
 from vision.outbox import CameraHealth, Outbox, event_payload, iso
 from vision.pipeline import ZoneState
 
@@ -77,6 +77,105 @@ def test_records_survive_a_restart_intact_and_in_order(tmp_path: Path) -> None:
     # The API wants aware timestamps.
     assert datetime.fromisoformat(first.payload["start"]).utcoffset() is not None
     reopened.close()
+
+
+def test_queue_waits_survive_a_restart_in_the_batch_shape(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.db"
+    outbox = Outbox(path)
+    outbox.put_samples([QueueSample("cam-1", "queue-1", 11.0, 3, 2.5, 40.0)], epoch_offset=T0)
+    ids = outbox.put_waits(
+        [
+            QueueWait("cam-1", "queue-1", 17, 10.0, 105.2, 95.2, 300.0),
+            QueueWait("cam-1", "queue-1", 18, 12.5, 20.0, 7.5, 300.0),
+        ],
+        epoch_offset=T0,
+    )
+    assert len(ids) == 2 and outbox.put_waits([]) == []
+    outbox.close()
+
+    reopened = Outbox(path)
+    sample, first, second = reopened.pending("cam-1", 10)
+    assert [r.kind for r in (sample, first, second)] == ["sample", "wait", "wait"]
+    assert [first.id, second.id] == ids
+    assert first.payload == {
+        "camera_id": "cam-1",
+        "zone": "queue-1",
+        "track_id": 17,
+        "joined": iso(T0 + 10.0),
+        "left": iso(T0 + 105.2),
+        "wait_s": 95.2,
+        "sla_s": 300.0,
+    }
+    assert first.item() == first.payload
+    assert datetime.fromisoformat(first.payload["left"]).utcoffset() is not None
+    assert second.payload["track_id"] == 18 and second.payload["wait_s"] == 7.5
+    reopened.close()
+
+
+OLD_RECORDS = """
+CREATE TABLE records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    camera_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('event', 'sample', 'state', 'health')),
+    payload TEXT NOT NULL,
+    snapshot TEXT,
+    evidence_id TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at REAL NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX records_camera ON records (camera_id, id);
+"""
+
+
+def test_an_outbox_written_by_an_older_worker_takes_waits_and_keeps_its_records(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.executescript(OLD_RECORDS)
+        for i in range(3):
+            old.execute(
+                "INSERT INTO records (camera_id, kind, payload, attempts, last_error, created_at) "
+                "VALUES ('cam-1', 'sample', ?, ?, ?, 1.0)",
+                (f'{{"n": {i}}}', i, "503" if i else None),
+            )
+        old.execute("DELETE FROM records WHERE id = 3")  # delivered: its id is never reused
+        with pytest.raises(sqlite3.IntegrityError):
+            old.execute(
+                "INSERT INTO records (camera_id, kind, payload, created_at) "
+                "VALUES ('cam-1', 'wait', '{}', 1.0)"
+            )
+    before = [(r["id"], r["payload"], r["attempts"], r["last_error"]) for r in _rows(path)]
+    assert before == [(1, '{"n": 0}', 0, None), (2, '{"n": 1}', 1, "503")]
+
+    outbox = Outbox(path)
+    [wait_id] = outbox.put_waits([QueueWait("cam-1", "queue-1", 1, 0.0, 5.0, 5.0, 60.0)])
+    assert wait_id == 4
+    pending = outbox.pending("cam-1", 10)
+    assert [(r.id, r.payload, r.attempts, r.last_error) for r in pending[:2]] == [
+        (1, {"n": 0}, 0, None),
+        (2, {"n": 1}, 1, "503"),
+    ]
+    assert [r.kind for r in pending] == ["sample", "sample", "wait"]
+    outbox.close()
+    with sqlite3.connect(path) as db:
+        indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "records_camera" in indexes
+        assert not db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'records_upgraded'"
+        ).fetchall()
+    # Reopening an upgraded outbox changes nothing.
+    again = Outbox(path)
+    assert [r.id for r in again.pending("cam-1", 10)] == [1, 2, 4]
+    again.close()
+
+
+def _rows(path: Path) -> list[sqlite3.Row]:
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        return db.execute("SELECT * FROM records ORDER BY id").fetchall()
 
 
 def test_the_database_is_in_wal_mode_with_full_sync(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -335,6 +336,81 @@ def test_configs_come_from_the_api_and_follow_its_changes(outbox: Outbox) -> Non
     # cam-a's spell was closed when it was stopped.
     a = [e["phase"] for e in client.posted("events") if e["camera_id"] == "cam-a"]
     assert a == ["start", "end"]
+
+
+def _rect(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+
+
+# The demo's sample camera (audit_service/demo/seed.py): the bundled clip, replayed in a loop; in
+# each 4.3 s loop a person walks from counter C1's staff side into its queue area.
+DEMO_SAMPLE_CAMERA = {
+    "camera_id": "DEMO-cam-sample",
+    "source": "sample:worker-zone-detection.gif",
+    "analysis_fps": 4.0,
+    "outlet": {"id": 7},
+    "zones": [
+        {
+            "id": "c1-staff-sample",
+            "kind": "counter",
+            "units": "relative",
+            "polygon": _rect(0.5, 0.1, 0.95, 1.0),
+            "anchor": "center",
+            "min_presence_s": 0.2,
+            "unattended_after_s": 1.0,
+        },
+        {
+            "id": "c1-queue-sample",
+            "kind": "queue",
+            "units": "relative",
+            "polygon": _rect(0.1, 0.3, 0.5, 1.0),
+            "anchor": "bottom_center",
+            "max_queue": 1,
+            "wait_sla_s": 2.0,
+        },
+    ],
+}
+
+
+def test_a_replayed_clip_ships_completed_queue_waits_with_wall_clock_times(
+    outbox: Outbox,
+) -> None:
+    """``make demo``'s path: a worker replaying the sample clip in a loop, real pipeline."""
+    from datetime import datetime
+
+    from vision.worker import default_pipeline_factory
+
+    client = FakeClient()
+    started = time.time()
+    stop = threading.Event()
+    worker = Worker(
+        client=client,  # type: ignore[arg-type]
+        outbox=outbox,
+        settings=settings(),
+        pipeline_factory=default_pipeline_factory(),
+        configs=[parse_camera_config(DEMO_SAMPLE_CAMERA)],
+        loop=True,
+        opener=fast_files,
+    )
+    thread = run_in_thread(worker, stop)
+    wait_for(lambda: client.posted("waits"), bound=60_000)  # a hang bound, not a timing test
+    stop.set()
+    thread.join(60)
+    assert not thread.is_alive()
+
+    first = client.posted("waits")[0]
+    assert set(first) == {"camera_id", "zone", "track_id", "joined", "left", "wait_s", "sla_s"}
+    assert (first["camera_id"], first["zone"], first["sla_s"]) == (
+        "DEMO-cam-sample",
+        "c1-queue-sample",
+        2.0,
+    )
+    assert isinstance(first["track_id"], int) and first["track_id"] >= 0
+    joined, left = datetime.fromisoformat(first["joined"]), datetime.fromisoformat(first["left"])
+    assert joined.utcoffset() is not None and left >= joined
+    # Wall-clock times (the replay's start plus the clip position), not clip positions.
+    assert joined.timestamp() >= started - 1
+    assert first["wait_s"] == pytest.approx((left - joined).total_seconds(), abs=1e-3)
 
 
 # ---------------------------------------------------------------------------------- CLI

@@ -1,4 +1,5 @@
-"""What the analytics emit: events (with a start and an end) and periodic queue samples.
+"""What the analytics emit: events (with a start and an end), periodic queue samples, and each
+person's completed queue wait.
 
 Times are seconds on the pipeline's clock: the position in the stream for files, epoch seconds
 for live cameras. The worker turns them into UTC timestamps when it delivers them.
@@ -62,3 +63,17 @@ class QueueSample:
     count: int
     smoothed: float
     wait_s: float | None
+
+
+@dataclass(frozen=True)
+class QueueWait:
+    """One person's completed wait in a queue zone: ``joined`` and ``left`` (seconds, like
+    ``t``), ``wait_s = left - joined``, and the zone's SLA (``sla_s``) when it was measured."""
+
+    camera_id: str
+    zone: str
+    track_id: int
+    joined: float
+    left: float
+    wait_s: float
+    sla_s: float

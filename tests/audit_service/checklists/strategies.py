@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from audit_service.checklists.answers import Answer
 from audit_service.checklists.definition import (
+    OBSERVED_TYPES,
     SHOW_IF_TYPES,
     ChecklistDefinition,
     ChecklistItem,
@@ -117,6 +118,11 @@ def items(
             if draw(st.booleans()):
                 low = draw(st.integers(1, 10))
                 data |= {"min_photos": low, "max_photos": draw(st.integers(low, 10))}
+    # At most one item per observed quantity, on the item type that reports it.
+    taken = {i.observes for i in earlier}
+    free = [o for o, t in OBSERVED_TYPES.items() if t is kind and o not in taken]
+    if free and draw(st.booleans()):
+        data["observes"] = free[0]
     conditions = [i for i in earlier if i.type in SHOW_IF_TYPES]
     if show_if and conditions and draw(st.booleans()):
         target = draw(st.sampled_from(conditions))
