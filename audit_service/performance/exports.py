@@ -78,15 +78,15 @@ def to_csv(period: Period, rows: list[dict[str, Any]]) -> bytes:
 
 
 def to_xlsx(period: Period, rows: list[dict[str, Any]]) -> bytes:
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = f"scores {period.key}"
-    ws.append(HEADER)
-    for cells in _cells(period, rows):
-        ws.append([_safe(v) for v in cells])
+    # Write-only: rows stream to the file, several times faster for thousands of staff.
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(f"scores {period.key}")
     ws.freeze_panes = "A2"
     for i, name in enumerate(HEADER, start=1):
         ws.column_dimensions[get_column_letter(i)].width = max(10, len(name) + 2)
+    ws.append(HEADER)
+    for cells in _cells(period, rows):
+        ws.append([_safe(v) for v in cells])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -438,6 +438,8 @@ def test_demo_has_scored_performance_with_a_dispute(client, db, clock, app):
     db.commit()
     assert added["queue waits"] > 100 and added["camera findings"] > 5
     assert added["disputes"] == 1
+    # The shopper reports are checked again against the camera history just added.
+    assert added["cross-checks flagged"] >= 1
     assert seed_performance(db, now=clock()) == {}  # only once
     hr = f.login(client, "hr", DEMO_LOGINS[3].password)
     resp = client.get("/api/v1/performance/scores", params={"level": "staff"}, headers=hr)

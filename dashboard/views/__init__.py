@@ -1,0 +1,1 @@
+"""Widgets several pages share: sidebar, error guard, evidence viewer, charts, tables."""
