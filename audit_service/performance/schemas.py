@@ -122,7 +122,7 @@ class RecordRead(BaseModel):
     excluded: bool = Field(description="Removed from scores by an upheld dispute")
     link: str = Field(description="API path of the audit, event or wait behind it")
     evidence_id: uuid.UUID | None = Field(
-        description="Open with POST /api/v1/evidence/{id}/view (evidence:view; logged)"
+        description="Open with POST /api/v1/evidence/{id}/view-url (evidence:view; logged)"
     )
     dispute: DisputeRef | None
 
