@@ -493,6 +493,23 @@ def _check_window(start: datetime | None, end: datetime | None) -> None:
         raise InvalidInput("end: must be after start", field="end")
 
 
+def _sample_window(
+    start: datetime | None, end: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """A time series' window: default the day before ``end`` (default now), at most 31 days."""
+    if end is None:
+        end = start + DEFAULT_SAMPLE_WINDOW if start is not None else now
+    if start is None:
+        start = end - DEFAULT_SAMPLE_WINDOW
+    _check_window(start, end)
+    if end - start > MAX_SAMPLE_WINDOW:
+        raise InvalidInput(
+            f"start: the window is at most {MAX_SAMPLE_WINDOW.days} days; ask for less at a time",
+            field="start",
+        )
+    return start, end
+
+
 def _counter_in_scope(session: Session, principal: Principal, counter_id: int) -> Counter:
     counter = session.get(Counter, counter_id)
     if counter is None:
@@ -554,16 +571,7 @@ def list_samples(
             "outlet_id: give outlet_id or counter_id (the queue of which outlet or counter)",
             field="outlet_id",
         )
-    if end is None:
-        end = start + DEFAULT_SAMPLE_WINDOW if start is not None else now
-    if start is None:
-        start = end - DEFAULT_SAMPLE_WINDOW
-    _check_window(start, end)
-    if end - start > MAX_SAMPLE_WINDOW:
-        raise InvalidInput(
-            f"start: the window is at most {MAX_SAMPLE_WINDOW.days} days; ask for less at a time",
-            field="start",
-        )
+    start, end = _sample_window(start, end, now)
     if outlet_id is not None:
         org_service.get_outlet(session, principal, outlet_id)
     if counter_id is not None:
@@ -613,16 +621,7 @@ def list_waits(
             "outlet_id: give outlet_id or counter_id (the queue waits of which outlet or counter)",
             field="outlet_id",
         )
-    if end is None:
-        end = start + DEFAULT_SAMPLE_WINDOW if start is not None else now
-    if start is None:
-        start = end - DEFAULT_SAMPLE_WINDOW
-    _check_window(start, end)
-    if end - start > MAX_SAMPLE_WINDOW:
-        raise InvalidInput(
-            f"start: the window is at most {MAX_SAMPLE_WINDOW.days} days; ask for less at a time",
-            field="start",
-        )
+    start, end = _sample_window(start, end, now)
     if outlet_id is not None:
         org_service.get_outlet(session, principal, outlet_id)
     if counter_id is not None:

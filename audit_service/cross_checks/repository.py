@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from audit_service.authz import Principal
@@ -30,7 +29,6 @@ from audit_service.models import (
     Outlet,
     QueueSample,
     QueueWait,
-    ScoreSettings,
     User,
     VisionEvent,
     Zone,
@@ -43,24 +41,6 @@ from audit_service.organisation.repository import in_scope
 LONGEST_WAIT = timedelta(days=1)
 
 Reviewer = aliased(User)
-
-
-# ---------------------------------------------------------------- settings
-
-
-def score_settings(session: Session) -> ScoreSettings:
-    """The organisation's score settings (row id 1), created with the defaults if missing."""
-    row = session.get(ScoreSettings, 1)
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            session.add(ScoreSettings(id=1))
-    except IntegrityError:  # created meanwhile by a concurrent request
-        pass
-    row = session.get(ScoreSettings, 1)
-    assert row is not None
-    return row
 
 
 # ---------------------------------------------------------------- camera records

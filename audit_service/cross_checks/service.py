@@ -30,6 +30,7 @@ from audit_service.models import (
     CrossCheckStatus,
     CrossCheckVerdict,
 )
+from audit_service.performance.service import get_settings
 from audit_service.performance.shrinkage import shrink
 
 # The organisation's agreement rate counts as this many compared checks in a shopper's rating.
@@ -72,7 +73,7 @@ def check_audit(session: Session, audit: Audit, now: datetime) -> CrossCheck | N
     counter_ids = [counter_id] if counter_id else repo.outlet_counter_ids(session, audit.outlet_id)
     t = audit.started_at
     measured = measure(t, repo.camera_records(session, t, counter_ids))
-    settings = repo.score_settings(session)
+    settings = get_settings(session)
     tolerances = Tolerances(
         wait_s=settings.wait_tolerance_s,
         wait_ratio=settings.wait_tolerance_ratio,
@@ -184,7 +185,7 @@ def shoppers(session: Session, principal: Principal) -> list[ShopperRead]:
     the organisation's agreement rate (prior strength RELIABILITY_PRIOR compared checks)."""
     org_agreed, org_compared = repo.organisation_agreement(session)
     prior = org_agreed / org_compared if org_compared else DEFAULT_AGREEMENT
-    z = repo.score_settings(session).interval_z
+    z = get_settings(session).interval_z
     out = []
     for auditor_id, display, username, checks, agreed, compared in repo.shopper_counts(
         session, principal

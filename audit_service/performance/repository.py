@@ -28,7 +28,7 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(float(x), 4)
 
 
-def _component(row: Any, name: str, provisional_below: float | None = None) -> dict[str, Any]:
+def _component(row: Any, name: str) -> dict[str, Any]:
     n = getattr(row, f"{name}_n")
     return {
         "n": _r(n),
@@ -51,7 +51,7 @@ def _staff_query(period: Period):  # type: ignore[no-untyped-def]
     )
 
 
-def _staff_dict(row: Any, settings_min: dict[str, float] | None = None) -> dict[str, Any]:
+def _staff_dict(row: Any) -> dict[str, Any]:
     score, staff, lead_name, o_code, o_name, r_code, r_name = row
     comps = {c: _component(score, c) for c in COMPONENTS}
     return {

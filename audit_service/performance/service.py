@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from audit_service.authz import Permission, Principal
@@ -46,11 +47,17 @@ LIVE_REFRESH = timedelta(minutes=5)
 
 
 def get_settings(session: Session) -> ScoreSettings:
+    """The organisation's score settings (row id 1), created with the defaults if missing."""
     row = session.get(ScoreSettings, 1)
-    if row is None:
-        row = ScoreSettings(id=1)
-        session.add(row)
-        session.flush()
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            session.add(ScoreSettings(id=1))
+    except IntegrityError:  # created meanwhile by a concurrent request
+        pass
+    row = session.get(ScoreSettings, 1)
+    assert row is not None
     return row
 
 
